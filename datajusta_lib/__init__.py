@@ -1,0 +1,47 @@
+"""Data Justa Notebooks helper library.
+
+``import datajusta_lib as dj`` gives the small public API documented in the README. Names
+are imported lazily so that ``import datajusta_lib`` stays fast in notebooks and the CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API = {
+    # data
+    "load": "loading",
+    "codebook": "loading",
+    "quarantine": "loading",
+    "published_figures": "published",
+    # contracts
+    "validate": "contracts",
+    "ValidationReport": "contracts",
+    "ContractError": "contracts",
+    "RecordModel": "contracts",
+    "PublishedFigureModel": "contracts",
+    # vocabulary
+    "case_studies": "canon",
+    "regions": "canon",
+    # display helpers for notebooks
+    "show_figure": "display",
+    "show_table": "display",
+    "banner": "display",
+    "text": "i18n",
+}
+
+__all__ = sorted([*_API, "__version__"])
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'datajusta_lib' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
+def __dir__():
+    return __all__

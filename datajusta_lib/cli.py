@@ -1,0 +1,45 @@
+"""The ``datajusta`` command line. Each command is a thin wrapper over one library module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="Data Justa Notebooks: validate institutional exports, generate synthetic data, render the site.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the library version."""
+    from . import __version__
+
+    typer.echo(__version__)
+
+
+@app.command()
+def render(
+    only: str = typer.Option(None, help="Render only reports whose id or page name matches this glob."),
+    jobs: int = typer.Option(0, help="Parallel notebook executions (0 = number of CPUs)."),
+    lang: str = typer.Option(None, help="Render only this language (es or en)."),
+    source: str = typer.Option("synthetic", help="Records to use: synthetic or private."),
+    force: bool = typer.Option(False, help="Re-render even when nothing changed."),
+    reports: Path = typer.Option(None, help="Report list (default: reports.yaml at the project root)."),
+    out: Path = typer.Option(None, help="Site directory (default: outputs/site)."),
+) -> None:
+    """Execute the notebooks in reports.yaml and build the static site."""
+    from .render import render_site
+
+    result = render_site(
+        only=only, jobs=jobs or None, lang=lang, source=source, force=force,
+        reports_file=reports, site_dir=out,
+    )
+    raise typer.Exit(code=0 if result.ok else 1)
+
+
+if __name__ == "__main__":
+    app()

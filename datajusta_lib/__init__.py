@@ -30,6 +30,7 @@ _API = {
     "show_figure": "display",
     "show_table": "display",
     "banner": "display",
+    "say": "display",
     "text": "i18n",
 }
 

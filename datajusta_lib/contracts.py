@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 from pandera.typing import Series
 
 from . import canon
@@ -25,6 +26,10 @@ FAILURE_COLUMNS = ["file", "row", "column", "rule", "value"]
 _SHA256_HEX = r"^[0-9a-f]{64}$"
 _INSTITUTION = r"^[A-Z][A-Z0-9_]*$"
 _SNAKE = r"^[a-z][a-z0-9_]*$"
+# Dates arriving as text must be ISO (readers convert institutional formats before this);
+# an explicit format makes pandera report each unparseable cell instead of failing the column.
+Date = pandas_engine.DateTime
+_ISO = {"to_datetime_kwargs": {"format": "ISO8601"}}
 
 
 # --------------------------------------------------------------------------------------
@@ -41,8 +46,8 @@ class RecordModel(pa.DataFrameModel):
     case_study: Series[str] = pa.Field(isin=canon.case_studies())
     record_id: Series[str] = pa.Field(str_length={"min_value": 1})
     person_key: Series[str] = pa.Field(nullable=True, str_matches=_SHA256_HEX)
-    event_date: Series[pa.DateTime] = pa.Field(nullable=True)
-    report_date: Series[pa.DateTime] = pa.Field(nullable=True)
+    event_date: Series[Date] = pa.Field(nullable=True, dtype_kwargs=_ISO)
+    report_date: Series[Date] = pa.Field(nullable=True, dtype_kwargs=_ISO)
     region_code: Series[str] = pa.Field(nullable=True, isin=canon.region_codes())
     classification_recorded: Series[str] = pa.Field(nullable=True)
     classification: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("classification"))
@@ -115,9 +120,9 @@ class PublishedFigureModel(pa.DataFrameModel):
     metric: Series[str] = pa.Field(str_matches=_SNAKE)
     value: Series[float] = pa.Field(ge=0)
     unit: Series[str] = pa.Field(isin=canon.canonical()["units_of_count"])
-    period_start: Series[pa.DateTime] = pa.Field()
-    period_end: Series[pa.DateTime] = pa.Field()
-    as_of: Series[pa.DateTime] = pa.Field()
+    period_start: Series[Date] = pa.Field(dtype_kwargs=_ISO)
+    period_end: Series[Date] = pa.Field(dtype_kwargs=_ISO)
+    as_of: Series[Date] = pa.Field(dtype_kwargs=_ISO)
     source_url: Series[str] = pa.Field(str_matches=r"^https?://\S+\.\S+")
     source_kind: Series[str] = pa.Field(isin=canon.canonical()["source_kinds"])
     notes: Series[str] = pa.Field(nullable=True)
@@ -130,7 +135,7 @@ class PublishedFigureModel(pa.DataFrameModel):
     def _period_order(cls, df: pd.DataFrame) -> Series[bool]:
         return df["period_end"] >= df["period_start"]
 
-    @pa.dataframe_check(name="published_not_before_period_start")
+    @pa.dataframe_check(name="as_of_not_before_period_start")
     def _as_of_after_start(cls, df: pd.DataFrame) -> Series[bool]:
         return df["as_of"] >= df["period_start"]
 
@@ -150,7 +155,7 @@ class CodebookFieldModel(pa.DataFrameModel):
     recorded: Series[bool] = pa.Field()
     original_name: Series[str] = pa.Field(nullable=True)
     dtype: Series[str] = pa.Field(nullable=True, isin=CODEBOOK_DTYPES)
-    definition_changed: Series[pa.DateTime] = pa.Field(nullable=True)
+    definition_changed: Series[Date] = pa.Field(nullable=True, dtype_kwargs=_ISO)
     notes: Series[str] = pa.Field(nullable=True)
 
     class Config:

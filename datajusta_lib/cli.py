@@ -21,6 +21,21 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command("validate-figures")
+def validate_figures(
+    path: Path = typer.Argument(..., help="A published-figures CSV (same columns as data/published/figures.csv)."),
+) -> None:
+    """Check a published-figures file against its contract; exit 1 naming every bad row and rule."""
+    from .published import validate_figures as check
+
+    if not path.is_file():
+        typer.echo(f"{path}: no such file", err=True)
+        raise typer.Exit(code=2)
+    report = check(path)
+    typer.echo(report.to_text(max_failures=50), err=not report.ok)
+    raise typer.Exit(code=0 if report.ok else 1)
+
+
 @app.command()
 def render(
     only: str = typer.Option(None, help="Render only reports whose id or page name matches this glob."),

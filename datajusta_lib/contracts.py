@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
-from pandera.typing import Series
+from pandera.typing import Int64, Series
 
 from . import canon
 
@@ -53,7 +53,7 @@ class RecordModel(pa.DataFrameModel):
     classification: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("classification"))
     sex: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("sex"))
     gender_identity: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("gender_identity"))
-    age: Series["Int64"] = pa.Field(nullable=True, ge=0, le=110)
+    age: Series[Int64] = pa.Field(nullable=True, ge=0, le=110)
     age_band: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("age_band"))
     nationality: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}$")
     migrant_status: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("migrant_status"))
@@ -68,7 +68,7 @@ class RecordModel(pa.DataFrameModel):
         nullable=True, isin=canon.vocabulary("procedural_stage")
     )
     source_file: Series[str] = pa.Field(str_length={"min_value": 1})
-    source_row: Series["Int64"] = pa.Field(ge=1)
+    source_row: Series[Int64] = pa.Field(ge=1)
 
     class Config:
         strict = True
@@ -284,10 +284,17 @@ def _normalise(err: pa.errors.SchemaErrors, frame: pd.DataFrame) -> pd.DataFrame
     rows = []
     seen_cross = set()
     for rec in err.failure_cases.itertuples(index=False):
-        idx = None if rec.index is None or (isinstance(rec.index, float) and pd.isna(rec.index)) else rec.index
+        idx = (
+            None
+            if rec.index is None or (isinstance(rec.index, float) and pd.isna(rec.index))
+            else rec.index
+        )
         rule = _rule_name(rec.check)
         column, value = rec.column, rec.failure_case
-        if rec.schema_context == "DataFrameSchema" and rule in ("column_in_dataframe", "column_in_schema"):
+        if rec.schema_context == "DataFrameSchema" and rule in (
+            "column_in_dataframe",
+            "column_in_schema",
+        ):
             column = rec.failure_case  # the missing / unknown column itself
         elif rec.schema_context == "DataFrameSchema" and idx is not None:
             # a cross-field rule: pandera lists every column of the failing row; keep one
@@ -319,10 +326,20 @@ def validate(
     n = len(df)
     if n == 0:
         failures = pd.DataFrame(
-            [{"file": source, "row": None, "column": None, "rule": "file_has_no_rows", "value": None}],
+            [
+                {
+                    "file": source,
+                    "row": None,
+                    "column": None,
+                    "rule": "file_has_no_rows",
+                    "value": None,
+                }
+            ],
             columns=FAILURE_COLUMNS,
         )
-        return ValidationReport(source, 0, df.copy(), df.assign(reasons=pd.Series(dtype=object)), failures)
+        return ValidationReport(
+            source, 0, df.copy(), df.assign(reasons=pd.Series(dtype=object)), failures
+        )
 
     declared = set(model.to_schema().columns)
     lineage = [c for c in LINEAGE_COLUMNS if c in df.columns and c not in declared]
@@ -349,15 +366,21 @@ def validate(
         remaining = remaining.drop(index=fails["_index"].unique())
     else:
         leftover = pd.DataFrame(
-            {"column": None, "rule": "unresolved_after_repeated_validation", "value": None,
-             "_index": remaining.index}
+            {
+                "column": None,
+                "rule": "unresolved_after_repeated_validation",
+                "value": None,
+                "_index": remaining.index,
+            }
         )
         found.append(leftover)
 
     table = pd.concat(found, ignore_index=True) if found else _normalise_empty()
     whole_table = table["_index"].isna()
     bad_index = df.index if whole_table.any() else df.index[df.index.isin(table["_index"])]
-    rejected = df.loc[bad_index].assign(reasons=_reasons(table, df.index, whole_table).loc[bad_index])
+    rejected = df.loc[bad_index].assign(
+        reasons=_reasons(table, df.index, whole_table).loc[bad_index]
+    )
     if lineage and len(accepted):
         accepted = accepted.join(df.loc[accepted.index, lineage])
 

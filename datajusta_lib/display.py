@@ -54,12 +54,12 @@ def table_html(df: pd.DataFrame, *, caption: str, source: str, name: str, lang: 
     body = df.to_html(index=False, escape=True, border=0, classes="dj-table", na_rep="—")
     link = (
         f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(name)}.csv" '
-        f'download>{html.escape(text("download_csv", lang))}</a>'
+        f"download>{html.escape(text('download_csv', lang))}</a>"
     )
     return (
         '<div class="dj-table-wrap" role="region" tabindex="0" '
         f'aria-label="{html.escape(caption, quote=True)}">'
-        f"<p class=\"dj-caption\"><strong>{html.escape(caption)}</strong></p>"
+        f'<p class="dj-caption"><strong>{html.escape(caption)}</strong></p>'
         f"{body}"
         f'<p class="dj-source">{html.escape(source)} · {link}</p>'
         "</div>"
@@ -92,7 +92,9 @@ def banner(source: str, lang: str = "es") -> None:
         raise ValueError(f"source must be synthetic, private or published, got {source!r}")
     css = f"dj-banner dj-banner-{source}"
     display(
-        HTML(f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>')
+        HTML(
+            f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>'
+        )
     )
 
 

@@ -42,7 +42,11 @@ def publish_table(df: pd.DataFrame, *, name: str, kind: str) -> PublishedTable:
     if kind not in KINDS:
         raise ValueError(f"unknown table kind {kind!r}; expected one of {KINDS}")
     if kind == "published":
-        if "source_url" not in df.columns and "Fuente" not in df.columns and "Source" not in df.columns:
+        if (
+            "source_url" not in df.columns
+            and "Fuente" not in df.columns
+            and "Source" not in df.columns
+        ):
             raise ValueError(
                 f"table {name!r}: a table of published figures must carry each row's source address"
             )

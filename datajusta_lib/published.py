@@ -30,7 +30,9 @@ def read_figures_csv(path: Path) -> pd.DataFrame:
 
 
 def validate_figures(path: Path) -> contracts.ValidationReport:
-    return contracts.validate(read_figures_csv(path), contracts.PublishedFigureModel, source=str(path))
+    return contracts.validate(
+        read_figures_csv(path), contracts.PublishedFigureModel, source=str(path)
+    )
 
 
 @cache
@@ -58,7 +60,9 @@ def _metric(metric: str) -> dict:
     try:
         return _metrics()["metrics"][metric]
     except KeyError:
-        raise KeyError(f"metric {metric!r} is not described in data/published/metrics.yaml") from None
+        raise KeyError(
+            f"metric {metric!r} is not described in data/published/metrics.yaml"
+        ) from None
 
 
 def metric_label(metric: str, lang: str = "es") -> str:
@@ -87,7 +91,9 @@ def comparison_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": d["id"],
-            text("institution", lang): d["institution"].map(lambda i: institution_name(i, lang, short=True)),
+            text("institution", lang): d["institution"].map(
+                lambda i: institution_name(i, lang, short=True)
+            ),
             text("what_is_counted", lang): d["metric"].map(lambda m: metric_label(m, lang)),
             text("value", lang): d["value"].map(lambda v: thousands(v, lang)),
             text("unit", lang): d["unit"].map(lambda u: unit_label(u, lang)),
@@ -96,7 +102,9 @@ def comparison_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
                 for a, b in zip(d["period_start"], d["period_end"], strict=True)
             ],
             text("published", lang): d["as_of"].map(lambda t: _date(t, lang)),
-            text("source_kind", lang): d["source_kind"].map(lambda k: text("source_kind_" + k, lang)),
+            text("source_kind", lang): d["source_kind"].map(
+                lambda k: text("source_kind_" + k, lang)
+            ),
             text("source", lang): d["source_url"],
         }
     ).reset_index(drop=True)
@@ -115,7 +123,9 @@ def disagreements(df: pd.DataFrame) -> pd.DataFrame:
         _metric=df["metric"].map(lambda m: _metric(m).get("same_as", m)),
     )
     rows = []
-    for (family, unit, metric, _end), g in d.groupby(["family", "unit", "_metric", "_end"], sort=True):
+    for (family, unit, metric, _end), g in d.groupby(
+        ["family", "unit", "_metric", "_end"], sort=True
+    ):
         # periods that end the same day and start within a week count as the same period
         # (e.g. INDH counting from 17 October, the health ministry from 18 October 2019)
         g = g.sort_values("period_start")
@@ -146,9 +156,7 @@ def disagreements_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
     by_id = df.set_index("id")
     return pd.DataFrame(
         {
-            text("what_is_counted", lang): [
-                family_title(f, lang) for f in dis["family"]
-            ],
+            text("what_is_counted", lang): [family_title(f, lang) for f in dis["family"]],
             text("period", lang): [
                 f"{_date(a, lang)} – {_date(b, lang)}"
                 for a, b in zip(dis["period_start"], dis["period_end"], strict=True)
@@ -173,7 +181,9 @@ def disagreements_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ charts
 def _series_label(row, lang: str) -> str:
-    return f"{institution_name(row.institution, lang, short=True)}: {metric_label(row.metric, lang)}"
+    return (
+        f"{institution_name(row.institution, lang, short=True)}: {metric_label(row.metric, lang)}"
+    )
 
 
 def plot_family(df: pd.DataFrame, family: str, lang: str = "es"):
@@ -197,11 +207,17 @@ def _plot_dots(sub: pd.DataFrame, family: str, lang: str):
         ax.hlines(y, 0, row.value, color="#bbbbbb", linewidth=1.2, zorder=1)
         ax.plot(row.value, y, linestyle="none", zorder=3, markeredgecolor="white", **st)
         ax.annotate(
-            thousands(row.value, lang), (row.value, y), xytext=(7, 0), textcoords="offset points",
-            va="center", fontsize=9.5,
+            thousands(row.value, lang),
+            (row.value, y),
+            xytext=(7, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9.5,
         )
         until = _date(row.period_end, lang)
-        labels.append(f"{_series_label(row, lang)}\n{text('period', lang).lower()} → {until} · {row.id}")
+        labels.append(
+            f"{_series_label(row, lang)}\n{text('period', lang).lower()} → {until} · {row.id}"
+        )
     ax.set_yticks(range(n), labels, fontsize=8.5)
     ax.invert_yaxis()
     ax.set_xlim(0, vmax * 1.18)
@@ -221,8 +237,14 @@ def _plot_annual(sub: pd.DataFrame, family: str, lang: str):
         linestyle = ["-", "--", ":", "-."][i % 4]
         ax.plot(years, g["value"], linestyle=linestyle, label=_series_label(g.iloc[0], lang), **st)
         for x, v in zip(years, g["value"], strict=True):
-            ax.annotate(thousands(v, lang), (x, v), xytext=(0, 7), textcoords="offset points",
-                        ha="center", fontsize=9)
+            ax.annotate(
+                thousands(v, lang),
+                (x, v),
+                xytext=(0, 7),
+                textcoords="offset points",
+                ha="center",
+                fontsize=9,
+            )
     years = sorted(sub["period_end"].dt.year.unique())
     ax.set_xticks(years, [str(y) for y in years])
     ax.set_ylim(0, sub["value"].max() * 1.2)

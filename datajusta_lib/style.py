@@ -48,7 +48,10 @@ def institution_style(institution: str, fallback: int = 0) -> dict:
     """Colour and marker of an institution (a fixed fallback for unknown ones)."""
     entry = institutions().get(institution)
     if entry is None:
-        return {"color": PALETTE[fallback % len(PALETTE)], "marker": MARKERS[fallback % len(MARKERS)]}
+        return {
+            "color": PALETTE[fallback % len(PALETTE)],
+            "marker": MARKERS[fallback % len(MARKERS)],
+        }
     return {"color": entry["color"], "marker": entry["marker"]}
 
 

@@ -61,7 +61,11 @@ def test_shipped_figures_copy_the_reference_facts(root, reference_dir):
         ({"value": "many"}, "value", "coerce_dtype('float64')"),
         ({"case_study": "robbery"}, "case_study", "isin"),
         ({"unit": "people"}, "unit", "isin"),
-        ({"period_end": "2019-01-01"}, "period_start,period_end", "period_end_not_before_period_start"),
+        (
+            {"period_end": "2019-01-01"},
+            "period_start,period_end",
+            "period_end_not_before_period_start",
+        ),
         ({"as_of": "2000-01-01"}, "period_start,as_of", "as_of_not_before_period_start"),
         ({"period_start": "18/10/2019"}, "period_start", "coerce_dtype"),
     ],
@@ -187,8 +191,16 @@ def test_good_records_pass_and_are_coerced():
         ({"age": "-1"}, "age", "greater_than_or_equal_to"),
         ({"person_key": "12.345.678-5"}, "person_key", "str_matches"),
         ({"sex": "F"}, "sex", "isin"),
-        ({"classification": "femicidio_frustrado"}, "case_study,classification", "classification_belongs_to_case_study"),
-        ({"report_date": "2019-10-01"}, "event_date,report_date", "report_date_not_before_event_date"),
+        (
+            {"classification": "femicidio_frustrado"},
+            "case_study,classification",
+            "classification_belongs_to_case_study",
+        ),
+        (
+            {"report_date": "2019-10-01"},
+            "event_date,report_date",
+            "report_date_not_before_event_date",
+        ),
     ],
 )
 def test_each_bad_record_is_named(override, column, rule):
@@ -200,8 +212,14 @@ def test_each_bad_record_is_named(override, column, rule):
 
 
 def test_event_before_the_offence_existed_is_rejected():
-    df = records({"case_study": "trafficking", "classification": "trafficking_411_quater",
-                  "event_date": "2010-05-01", "report_date": "2010-06-01"})
+    df = records(
+        {
+            "case_study": "trafficking",
+            "classification": "trafficking_411_quater",
+            "event_date": "2010-05-01",
+            "report_date": "2010-06-01",
+        }
+    )
     report = validate(df, RecordModel, source="fiscalia.csv")
     assert report.failures["rule"].tolist() == ["event_date_not_before_offence_existed_in_law"]
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
+from urllib.parse import urlparse
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
@@ -18,6 +20,8 @@ from IPython.display import HTML, Markdown, display
 from .i18n import check_lang, text
 from .publish import TABLE_MIMETYPE, publish_table
 
+_URL = re.compile(r"https?://\S+")
+_NUMBER = re.compile(r"^[<>≈~]?-?[\d.,]+ ?%?$")
 TABLE_LINK_PREFIX = "dj-table://"  # rewritten by the renderer to the page's table folder
 
 
@@ -49,9 +53,31 @@ def show_figure(fig, *, alt: str, source: str, caption: str | None = None) -> No
         plt.close(fig)
 
 
+def _cell_html(value) -> str:
+    """Escape a cell; an address becomes a short link (the CSV keeps the full address)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    text_value = str(value)
+    urls = _URL.findall(text_value)
+    if urls and _URL.sub("", text_value).strip() == "":
+        return " ".join(
+            f'<a href="{html.escape(u, quote=True)}">{html.escape(urlparse(u).netloc.removeprefix("www."))}</a>'
+            for u in urls
+        )
+    if _NUMBER.match(text_value):
+        return f'<span class="dj-num">{html.escape(text_value)}</span>'
+    return html.escape(text_value)
+
+
+def _cells_html(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.map(_cell_html)
+    out.columns = [html.escape(str(c)) for c in df.columns]
+    return out
+
+
 def table_html(df: pd.DataFrame, *, caption: str, source: str, name: str, lang: str) -> str:
     check_lang(lang)
-    body = df.to_html(index=False, escape=True, border=0, classes="dj-table", na_rep="—")
+    body = _cells_html(df).to_html(index=False, escape=False, border=0, classes="dj-table")
     link = (
         f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(name)}.csv" '
         f"download>{html.escape(text('download_csv', lang))}</a>"
@@ -74,15 +100,15 @@ def show_table(
     name: str,
     lang: str = "es",
     kind: str = "published",
-) -> pd.DataFrame:
+) -> None:
     """Pass ``df`` through the publish gate and display what may be shown.
 
-    Returns the table as published (after any suppression), so notebooks can reuse it.
+    Returns nothing, so that a notebook cell never echoes the raw table after it; use
+    ``datajusta_lib.publish.publish_table`` to get the gated table itself.
     """
     published = publish_table(df, name=name, kind=kind)
     html_text = table_html(published.table, caption=caption, source=source, name=name, lang=lang)
     display({"text/html": html_text, TABLE_MIMETYPE: published.stamp()}, raw=True)
-    return published.table
 
 
 def banner(source: str, lang: str = "es") -> None:

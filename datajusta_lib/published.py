@@ -16,7 +16,7 @@ import yaml
 from . import contracts
 from .i18n import check_lang, institution_name, text, unit_label
 from .paths import published_dir
-from .style import institution_style, new_figure, thousands
+from .style import institution_style, new_figure, thousands, thousands_formatter
 
 FIGURES_FILE = "figures.csv"
 START_TOLERANCE = pd.Timedelta(days=7)
@@ -215,12 +215,14 @@ def _plot_dots(sub: pd.DataFrame, family: str, lang: str):
             fontsize=9.5,
         )
         until = _date(row.period_end, lang)
+        unit = unit_label(row.unit, lang)
         labels.append(
-            f"{_series_label(row, lang)}\n{text('period', lang).lower()} → {until} · {row.id}"
+            f"{_series_label(row, lang)}\n{text('until', lang)} {until} · {unit} · {row.id}"
         )
     ax.set_yticks(range(n), labels, fontsize=8.5)
     ax.invert_yaxis()
     ax.set_xlim(0, vmax * 1.18)
+    ax.xaxis.set_major_formatter(thousands_formatter(lang))
     ax.set_xlabel(f"{text('count_axis', lang)} ({_units(sub, lang)})")
     ax.grid(axis="y", visible=False)
     ax.set_title(family_title(family, lang))
@@ -248,6 +250,7 @@ def _plot_annual(sub: pd.DataFrame, family: str, lang: str):
     years = sorted(sub["period_end"].dt.year.unique())
     ax.set_xticks(years, [str(y) for y in years])
     ax.set_ylim(0, sub["value"].max() * 1.2)
+    ax.yaxis.set_major_formatter(thousands_formatter(lang))
     ax.set_xlabel(text("year_axis", lang))
     ax.set_ylabel(f"{text('count_axis', lang)} ({_units(sub, lang)})")
     ax.legend(loc="upper left", fontsize=9)

@@ -64,3 +64,10 @@ def thousands(value: float, lang: str = "es") -> str:
     """12345 -> '12.345' in Spanish, '12,345' in English."""
     text = f"{value:,.0f}"
     return text.replace(",", ".") if lang == "es" else text
+
+
+def thousands_formatter(lang: str = "es"):
+    """An axis formatter writing 12.345 (es) or 12,345 (en)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _pos: thousands(value, lang))

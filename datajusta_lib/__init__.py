@@ -32,6 +32,8 @@ _API = {
     "banner": "display",
     "say": "display",
     "text": "i18n",
+    # multiple systems estimation: dj.mse.estimate, dj.mse.capture_histories, ...
+    "mse": "mse",
 }
 
 __all__ = sorted([*_API, "__version__"])

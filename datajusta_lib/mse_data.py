@@ -290,3 +290,38 @@ def capture_histories_from_records(
         unlinked={k: int(v) for k, v in unlinked.items()},
         dropped_lists=dropped,
     )
+
+
+def simulate(
+    n: int,
+    capture_probs,
+    rng: np.random.Generator,
+    heterogeneity: float = 0.0,
+    referrals: Mapping[tuple[int, int], float] | None = None,
+    lists=None,
+) -> CaptureHistories:
+    """Capture histories of a known population of ``n`` (synthetic truth, for coverage checks).
+
+    Person i is on list j with probability expit(logit(p_j) + σ·z_i), z_i ~ N(0, 1): σ =
+    ``heterogeneity`` makes some people more visible to every institution (σ = 0: homogeneous
+    and independent lists). ``referrals[(a, b)] = r`` multiplies the odds of being on list b
+    by r for persons on list a (a referral between institutions, a < b).
+    """
+    p = np.asarray(capture_probs, dtype=float)
+    t = len(p)
+    _check_n_lists(t, "simulate")
+    z = rng.standard_normal(n)
+    logit = np.log(p / (1 - p))[None, :] + heterogeneity * z[:, None]
+    on = np.zeros((n, t), dtype=np.int64)
+    for j in range(t):
+        lj = logit[:, j].copy()
+        for (a, b), r in (referrals or {}).items():
+            if b == j:
+                lj += np.log(r) * on[:, a]
+        on[:, j] = rng.random(n) < 1.0 / (1.0 + np.exp(-lj))
+    masks = on @ (1 << np.arange(t))
+    masks = masks[masks > 0]
+    counts = np.zeros(len(_cells(t).histories), dtype=np.int64)
+    np.add.at(counts, _mask_to_cell(t)[masks], 1)
+    names = tuple(lists) if lists is not None else tuple(_default_names(t))
+    return CaptureHistories(names, counts)

@@ -368,7 +368,14 @@ def fit_design(
 
 def statsmodels_fit(design: Design, counts: np.ndarray):
     """The same model fitted by statsmodels' GLM (Poisson, log link), for reporting."""
+    import warnings
+
     import statsmodels.api as sm
 
     y = counts[design.keep].astype(float)
-    return sm.GLM(y, design.X, family=sm.families.Poisson()).fit()
+    with warnings.catch_warnings():
+        # a saturated model (no residual degrees of freedom) fits perfectly, which is legitimate
+        # here; statsmodels warns about dividing by zero residual df and "perfect separation"
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message=".*[Pp]erfect separation.*")
+        return sm.GLM(y, design.X, family=sm.families.Poisson()).fit()

@@ -9,6 +9,7 @@ each case study), :func:`summary_table`, :func:`strata_table` and :func:`plot_es
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -170,115 +171,138 @@ def assumptions(case_study: str, lang: str = "es") -> str:
     )
 
 
-def summary_table(res: MSEResult, lang: str = "es") -> pd.DataFrame:
-    """Recorded list sizes beside the estimate (counts are raw: show it through the gate)."""
+def list_sizes(res: MSEResult, lang: str = "es") -> pd.Series:
+    """Persons on each linkable list, labelled for the page: pass it to ``dj.gate_counts``."""
+    sizes = res.list_sizes.copy()
+    sizes.index = pd.Index([_name(x, lang) for x in sizes.index], name=t("col_list", lang))
+    return sizes.rename(t("col_persons_on_list", lang))
+
+
+def estimates_table(res: MSEResult, lang: str = "es") -> pd.DataFrame:
+    """Observed, unrecorded and total with their interval, plus the observed count behind
+    every row (``observed=`` for the ``estimates`` gate)."""
+    obs_col = t("col_observed", lang)
     rows = [
-        {
-            "what": t("row_list", lang, name=_name(x, lang)),
-            "persons": int(n),
-            "lower": np.nan,
-            "upper": np.nan,
-        }
-        for x, n in res.list_sizes.items()
+        {"what": t("row_observed", lang), "value": res.n_observed, "lower": pd.NA, "upper": pd.NA}
     ]
-    rows.append(
-        {
-            "what": t("row_observed", lang),
-            "persons": res.n_observed,
-            "lower": np.nan,
-            "upper": np.nan,
-        }
-    )
     if res.ok:
         lo, hi = res.interval
-        rows.append(
+        rows += [
             {
                 "what": t("row_dark", lang),
-                "persons": round(res.dark),
+                "value": round(res.dark),
                 "lower": round(lo - res.n_observed),
                 "upper": round(hi - res.n_observed),
-            }
-        )
-        rows.append(
+            },
             {
                 "what": t("row_total", lang),
-                "persons": round(res.total),
+                "value": round(res.total),
                 "lower": round(lo),
                 "upper": round(hi),
-            }
-        )
+            },
+        ]
     df = pd.DataFrame(rows)
-    for col in ("lower", "upper"):
+    for col in ("value", "lower", "upper"):
         df[col] = df[col].astype("Int64")
+    df[obs_col] = res.n_observed
     return df.rename(
         columns={
             "what": t("col_what", lang),
-            "persons": t("col_persons", lang),
+            "value": t("col_persons", lang),
             "lower": t("col_lower", lang),
             "upper": t("col_upper", lang),
         }
     )
 
 
-def strata_table(rows: pd.DataFrame, lang: str = "es", labels: dict | None = None) -> pd.DataFrame:
-    """The per-stratum results of :func:`datajusta_lib.mse.estimate_by_stratum`, readable."""
-    labels = labels or {}
-    out = pd.DataFrame(
-        {
-            t("col_stratum", lang): [labels.get(v, v) for v in rows["stratum"]],
-            t("col_observed", lang): rows["observed"].astype(int),
-            t("col_total", lang): [
-                round(v) if ok else pd.NA
-                for v, ok in zip(rows.get("total", np.nan), rows["ok"], strict=True)
-            ],
-            t("col_lower", lang): [
-                round(v) if ok else pd.NA
-                for v, ok in zip(rows.get("lower", np.nan), rows["ok"], strict=True)
-            ],
-            t("col_upper", lang): [
-                round(v) if ok else pd.NA
-                for v, ok in zip(rows.get("upper", np.nan), rows["ok"], strict=True)
-            ],
-            t("col_status", lang): [
-                t("status_ok", lang) if ok else t(f"problem_{p}", lang)
-                for ok, p in zip(rows["ok"], rows["problem"], strict=True)
-            ],
-        }
-    )
-    for col in out.columns[2:5]:
-        out[col] = out[col].astype("Int64")
+def alternatives_table(results: dict[str, MSEResult], lang: str = "es") -> pd.DataFrame:
+    """The point estimate under each model-selection method: how much the answer depends on
+    the choice of model (``observed=`` column for the ``estimates`` gate)."""
+    rows = []
+    for res in results.values():
+        finite = [x for x in res.model_terms if x not in res.infinite_terms]
+        rows.append(
+            {
+                t("col_method", lang): method_text(res, lang),
+                t("col_model", lang): ", ".join(_pair(p, lang) for p in finite)
+                or t("main_effects", lang),
+                t("col_total", lang): round(res.total) if res.ok else pd.NA,
+                t("col_status", lang): t("status_ok", lang)
+                if res.ok
+                else problem_text(res.problem, lang),
+                t("col_observed", lang): res.n_observed,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out[t("col_total", lang)] = out[t("col_total", lang)].astype("Int64")
     return out
 
 
-def plot_estimate(res: MSEResult, lang: str = "es", suppress_below: int = 10):
+def strata_table(rows: pd.DataFrame, lang: str = "es", labels: dict | None = None) -> pd.DataFrame:
+    """Per-stratum results of :func:`datajusta_lib.mse.estimate_by_stratum`, readable, with
+    the observed count behind each row (``observed=`` for the ``estimates`` gate)."""
+    labels = labels or {}
+    ok = rows["ok"].astype(bool).to_numpy()
+
+    def col(name):
+        values = rows[name] if name in rows.columns else pd.Series(np.nan, index=rows.index)
+        return pd.array(
+            [round(v) if good else pd.NA for v, good in zip(values, ok, strict=True)], dtype="Int64"
+        )
+
+    return pd.DataFrame(
+        {
+            t("col_stratum", lang): [labels.get(v, v) for v in rows["stratum"]],
+            t("col_total", lang): col("total"),
+            t("col_lower", lang): col("lower"),
+            t("col_upper", lang): col("upper"),
+            t("col_status", lang): [
+                t("status_ok", lang) if good else t(f"problem_{p}", lang)
+                for good, p in zip(ok, rows["problem"], strict=True)
+            ],
+            t("col_observed", lang): rows["observed"].astype(int).to_numpy(),
+        }
+    )
+
+
+def plot_estimate(res: MSEResult, lang: str = "es", sizes: pd.Series | None = None, k: int = 5):
     """Horizontal bars: each list, the persons on at least one, and the estimated total with
-    its interval. Every bar carries its number (or "fewer than k" with no bar, for counts
-    below ``suppress_below``), so the chart reads without colour. Returns (fig, alt text)."""
+    its interval; returns (fig, alt text).
+
+    ``sizes``: the list sizes a chart may draw, i.e. ``dj.gate_counts(list_sizes(res)).visible``
+    (NaN where the gate hid a small count). Without it, sizes below ``k`` are hidden here.
+    Hidden sizes get no bar, only the words "fewer than k". Every bar carries its number, so
+    the chart reads without colour."""
     check_lang(lang)
-    fig, ax = new_figure(8.5, 0.55 * (len(res.list_sizes) + 3) + 1.2)
+    if sizes is None:
+        raw = list_sizes(res, lang)
+        sizes = raw.where(raw >= k)
+    fig, ax = new_figure(8.5, 0.55 * (len(sizes) + 3) + 1.2)
     labels, values, styles = [], [], []
-    for i, (name, n) in enumerate(res.list_sizes.items()):
-        labels.append(_name(name, lang))
-        values.append(int(n))
-        st = institution_style(name, i)
+    for i, (code, (label, n)) in enumerate(zip(res.list_sizes.index, sizes.items(), strict=True)):
+        labels.append(label)
+        values.append(float(n))
+        st = institution_style(code, i)
         styles.append({"color": st["color"], "hatch": HATCHES[i % len(HATCHES)]})
     labels.append(t("row_observed", lang))
-    values.append(res.n_observed)
+    values.append(float(res.n_observed) if res.n_observed >= k else np.nan)
     styles.append({"color": "#555555", "hatch": ""})
     if res.ok:
         labels.append(t("row_total", lang))
         values.append(res.total)
         styles.append({"color": "#ffffff", "hatch": "xx"})
     y = np.arange(len(values))[::-1]
-    top = max(values + ([res.interval[1]] if res.ok else []))
+    finite = [v for v in values if np.isfinite(v)]
+    top = max(finite + ([res.interval[1]] if res.ok else []) + [1.0])
     ax.set_axisbelow(True)
-    for k, (yi, v, st) in enumerate(zip(y, values, styles, strict=True)):
-        small = v < suppress_below
-        if not small:
+    hidden_text = t("suppressed", lang, k=k)
+    for j, (yi, v, st) in enumerate(zip(y, values, styles, strict=True)):
+        hidden = not np.isfinite(v)
+        if not hidden:
             ax.barh(yi, v, color=st["color"], hatch=st["hatch"], edgecolor="#222222", linewidth=0.8)
-        label = t("suppressed", lang, k=suppress_below) if small else _n(v, lang)
-        x = 0 if small else v
-        if res.ok and k == len(values) - 1:  # the estimate: number and interval after it
+        label = hidden_text if hidden else _n(v, lang)
+        x = 0 if hidden else v
+        if res.ok and j == len(values) - 1:  # the estimate: number and interval after it
             lo, hi = res.interval
             ax.errorbar(
                 res.total,
@@ -305,16 +329,69 @@ def plot_estimate(res: MSEResult, lang: str = "es", suppress_below: int = 10):
     ax.set_title(t("chart_title", lang))
     ax.grid(axis="y", visible=False)
     shown = [
-        f"{lab} {t('suppressed', lang, k=suppress_below) if v < suppress_below else _n(v, lang)}"
-        for lab, v in zip(labels[: len(res.list_sizes)], values, strict=False)
+        f"{lab} {hidden_text if not np.isfinite(v) else _n(v, lang)}"
+        for lab, v in zip(labels[: len(sizes)], values, strict=False)
     ]
     alt = t(
         "chart_alt",
         lang,
         lists="; ".join(shown),
-        n=_n(res.n_observed, lang),
+        n=_n(res.n_observed, lang) if res.n_observed >= k else hidden_text,
         total=_n(res.total, lang) if res.ok else "—",
         lo=_n(res.interval[0], lang) if res.ok else "—",
         hi=_n(res.interval[1], lang) if res.ok else "—",
     )
     return fig, alt
+
+
+def linkage_text(ch, lang: str = "es") -> str:
+    """Which lists could be linked by the person key and which could not (Markdown)."""
+    linked = _join([_name(x, lang) for x in ch.lists], lang)
+    parts = [t("linkage_linked", lang, n=len(ch.lists), lists=linked)]
+    if ch.dropped_lists:
+        parts.append(
+            t(
+                "linkage_dropped",
+                lang,
+                lists=_join([_name(x, lang) for x in ch.dropped_lists], lang),
+            )
+        )
+    partial = {k: v for k, v in ch.unlinked.items() if v and k not in ch.dropped_lists}
+    if partial:
+        parts.append(
+            t(
+                "linkage_partial",
+                lang,
+                lists=_join(
+                    [f"{_name(k, lang)} ({thousands(v, lang)})" for k, v in partial.items()], lang
+                ),
+            )
+        )
+    return " ".join(parts)
+
+
+def source_line(source: str, lang: str = "es") -> str:
+    """The source line under every table and chart of the page."""
+    import json
+
+    from .paths import synthetic_dir
+
+    if source == "synthetic":
+        meta = Path(synthetic_dir()) / "metadata.json"
+        seed = json.loads(meta.read_text())["seed"] if meta.exists() else "?"
+        return t("source_synthetic", lang, seed=seed)
+    return t("source_private", lang)
+
+
+def stratum_labels(by: str, values, lang: str = "es") -> dict:
+    """Display names of stratum values (sex codes, macro-zones); others unchanged."""
+    prefix = {"sex": "sex_", "macrozone": "zone_"}.get(by)
+    texts = _texts()
+    return {
+        v: t(f"{prefix}{v}", lang) if prefix and f"{prefix}{v}" in texts else str(v) for v in values
+    }
+
+
+def by_label(by: str, lang: str = "es") -> str:
+    key = f"by_{by}"
+    return t(key, lang) if key in _texts() else by

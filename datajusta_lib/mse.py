@@ -28,6 +28,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from . import mse_bootstrap as boot
+from .analysis import MACRO_ZONES
 from .mse_data import (
     MAX_LISTS,
     CaptureHistories,
@@ -347,19 +348,9 @@ def _explain_failure(ch: CaptureHistories, spec: Spec, ex: Existence | None) -> 
 # --------------------------------------------------------------------------------------
 # strata
 # --------------------------------------------------------------------------------------
-# Chile's macro-zones by official region code (north to south). A grouping convention for
-# strata with enough cases, not an administrative division.
-MACROZONES = {
-    "norte": ["15", "01", "02", "03", "04"],
-    "centro": ["05", "13", "06", "07"],
-    "sur": ["16", "08", "09", "14", "10"],
-    "austral": ["11", "12"],
-}
-
-
 def macrozone(region_code: pd.Series) -> pd.Series:
-    """Macro-zone of each region code (null stays null)."""
-    lookup = {code: zone for zone, codes in MACROZONES.items() for code in codes}
+    """Macro-zone of each region code (null stays null), as in :data:`.analysis.MACRO_ZONES`."""
+    lookup = {code: zone for zone, codes in MACRO_ZONES.items() for code in codes}
     return region_code.map(lookup)
 
 

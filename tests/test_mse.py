@@ -303,13 +303,11 @@ def test_wald_interval_matches_sparsemse_formula(uk5):
 # strata and simulation
 # --------------------------------------------------------------------------------------
 def test_macrozones_cover_each_region_once():
-    codes = [c for codes in mse.MACROZONES.values() for c in codes]
-    assert sorted(codes) == sorted(canon.region_codes())
-    assert mse.macrozone(pd.Series(["15", "13", "12", None])).tolist()[:3] == [
-        "norte",
-        "centro",
-        "austral",
-    ]
+    codes = pd.Series(canon.region_codes() + [None])
+    zones = mse.macrozone(codes)
+    assert zones.iloc[:-1].notna().all() and pd.isna(zones.iloc[-1])
+    assert zones.iloc[0] == "north" and zones.iloc[-2] == "far_south"  # north to south
+    assert set(zones.dropna()) == {"north", "centre", "south", "far_south"}
 
 
 def test_person_stratum_is_the_majority_of_their_records():

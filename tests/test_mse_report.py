@@ -176,4 +176,4 @@ def test_alternatives_and_strata_tables(uk, reference_dir):
     assert out["Persons observed (basis)"].tolist() == [300, 12]
     assert out["Estimated total"].tolist()[0] == 812
     assert out["Status"].tolist() == ["estimated", "Too few persons observed to estimate."]
-    assert rep.stratum_labels("macrozone", ["norte"], "es") == {"norte": "Norte"}
+    assert rep.stratum_labels("macrozone", ["far_south"], "es") == {"far_south": "Austral"}

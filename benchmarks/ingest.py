@@ -1,0 +1,171 @@
+"""Benchmark: read + validate + harmonise institutional exports at several scales.
+
+Writes a large export that follows a codebook (every field drawn from the codebook's own
+labels, valid RUNs, dates in the declared format, 1 % of rows deliberately bad so the
+quarantine path is exercised), then times ``harmonise.harmonise_file`` on it in a fresh
+process per scale and reports rows/s and peak resident memory (``ru_maxrss``). Uses the
+project's synthetic generator when it offers a scalable writer; this stand-alone writer keeps
+the benchmark independent of it.
+
+    .venv/bin/python benchmarks/ingest.py                      # 10k, 100k, 1M rows
+    .venv/bin/python benchmarks/ingest.py --rows 1000000 --institution FISCALIA --case-study protest_violence
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from datajusta_lib import canon, codebooks, pseudonymise, readers  # noqa: E402
+from datajusta_lib.codebooks import NAME_FIELD  # noqa: E402
+
+
+def make_export(
+    cb: codebooks.Codebook, n: int, path: Path, seed: int = 1, bad_share: float = 0.01
+) -> Path:
+    """A realistic export of ``n`` rows for codebook ``cb`` (vectorised; labels from the codebook)."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, np.ndarray] = {}
+    cols[cb.record_id] = _record_ids(cb, n)
+    start = pd.Timestamp(canon.canonical()["case_studies"][cb.case_study]["period"]["start"])
+    days = rng.integers(0, 150 if cb.case_study == "protest_violence" else 3000, n)
+    event = start + pd.to_timedelta(days, unit="D")
+    report = event + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    for name, spec in cb.recorded.items():
+        col = spec.original_name
+        if name == "person_key":
+            body = rng.integers(5_000_000, 28_000_000, n)
+            if cb.identifier_kind == "RUN":
+                dv = pseudonymise.run_check_digit(body)
+                cols[col] = pd.Series(body).map("{:,}".format).str.replace(",", ".") + "-" + dv
+            else:
+                cols[col] = "P" + pd.Series(body).astype(str)
+        elif name == NAME_FIELD:
+            cols[col] = np.where(rng.random(n) < 0.5, "NOMBRE FICTICIO A", "NOMBRE FICTICIO B")
+        elif spec.dtype == "date":
+            d = event if name == "event_date" else report
+            cols[col] = _format_dates(d, cb.date_format(name))
+        elif spec.dtype == "integer":
+            cols[col] = rng.integers(14, 80, n).astype(str)
+        elif spec.dtype == "category":
+            labels = np.array(list(spec.values))
+            cols[col] = labels[rng.integers(0, len(labels), n)]
+    for c in cb.extra_columns:
+        cols[c] = np.full(n, "")
+    df = pd.DataFrame(cols)
+    bad = rng.random(n) < bad_share
+    age = cb.specs.get("age")
+    if age is not None and age.recorded:
+        df.loc[bad, age.original_name] = "-4"
+    df[cb.record_id] = df[cb.record_id].astype(str)
+    if cb.export.format == "xlsx":
+        raise SystemExit("the ingest benchmark writes CSV exports; pick a CSV institution")
+    return readers.write_export(df, path, cb.export)
+
+
+def _record_ids(cb: codebooks.Codebook, n: int) -> np.ndarray:
+    k = pd.Series(np.arange(1, n + 1))
+    samples = {
+        "FISCALIA": lambda: (
+            "19"
+            + k.map("{:08d}".format)
+            + "-"
+            + pd.Series(pseudonymise.run_check_digit(k.to_numpy() + 1900000000))
+        ),
+    }
+    if cb.institution in samples and cb.record_id_pattern and "\\d{10}" in cb.record_id_pattern:
+        return samples[cb.institution]().to_numpy()
+    return k.astype(str).to_numpy() if not cb.record_id_pattern else _generic_ids(cb, k)
+
+
+def _generic_ids(cb: codebooks.Codebook, k: pd.Series) -> np.ndarray:
+    import re
+
+    pat = cb.record_id_pattern
+    prefix = re.match(r"\^([A-Z\-]*)", pat).group(1)
+    return (prefix + k.map("{:07d}".format)).to_numpy()
+
+
+def _format_dates(d: pd.DatetimeIndex, fmt: str) -> np.ndarray:
+    if fmt == "iso":
+        return d.strftime("%Y-%m-%d").to_numpy()
+    if fmt == "excel_serial":
+        return ((d - pd.Timestamp("1899-12-30")).days).astype(str).to_numpy()
+    return d.strftime(fmt).to_numpy()
+
+
+def run_one(path: Path, institution: str, case_study: str) -> dict:
+    """Time read + harmonise (which validates against the RecordModel contract) in this process."""
+    from datajusta_lib import harmonise
+
+    cb = codebooks.get(institution, case_study)
+    t0 = time.perf_counter()
+    raw = readers.read_export(path, cb)
+    t1 = time.perf_counter()
+    result = harmonise.harmonise_raw(raw, cb, pseudonymise.SYNTHETIC_ONLY_PUBLIC_KEY)
+    t2 = time.perf_counter()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "rows": result.n_read,
+        "accepted": result.n_accepted,
+        "rejected": result.n_rejected,
+        "read_s": round(t1 - t0, 2),
+        "harmonise_validate_s": round(t2 - t1, 2),
+        "total_s": round(t2 - t0, 2),
+        "rows_per_s": int(result.n_read / (t2 - t0)),
+        "peak_rss_mib": int(peak_kib / 1024),
+        "file_mib": round(path.stat().st_size / 2**20, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument("--institution", default="FISCALIA")
+    ap.add_argument("--case-study", default="protest_violence")
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(run_one(Path(args.child[0]), args.child[1], args.child[2])))
+        return
+    cb = codebooks.get(args.institution, args.case_study)
+    print(
+        f"{cb.institution} / {cb.case_study}: {cb.export.format}, {cb.export.encoding}, "
+        f"delimiter {cb.export.delimiter!r}; {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'rows':>10} {'file MiB':>9} {'read s':>7} {'harm+val s':>10} {'total s':>8} "
+        f"{'rows/s':>9} {'peak MiB':>9} {'rejected':>9}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.rows:
+            path = make_export(cb, n, Path(tmp) / f"export_{n}{Path(cb.export.filename).suffix}")
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", str(path), cb.institution, cb.case_study],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(
+                f"{r['rows']:>10} {r['file_mib']:>9} {r['read_s']:>7} {r['harmonise_validate_s']:>10} "
+                f"{r['total_s']:>8} {r['rows_per_s']:>9} {r['peak_rss_mib']:>9} {r['rejected']:>9}"
+            )
+            path.unlink()
+
+
+if __name__ == "__main__":
+    main()

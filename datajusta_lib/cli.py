@@ -56,5 +56,39 @@ def render(
     raise typer.Exit(code=0 if result.ok else 1)
 
 
+@app.command("validate")
+def validate_export_command(
+    path: Path = typer.Argument(..., help="An institution's export: CSV/TSV/TXT or XLSX."),
+    institution: str = typer.Option(..., "--institution", "-i", help="Institution id, e.g. FISCALIA."),
+    case_study: str = typer.Option(
+        None, "--case-study", "-c", help="Case study (needed when the institution has several)."
+    ),
+    quarantine: Path = typer.Option(
+        None, help="Where to write rejected rows (.parquet, or .csv with formulas escaped)."
+    ),
+    max_failures: int = typer.Option(20, help="How many individual failures to list."),
+) -> None:
+    """Check one export against its codebook and the canonical contract (see docs/codebooks.md).
+
+    Reports how the file was read (encoding, delimiter, header row, sheet), rows read, accepted
+    and rejected by rule, the first failures with file, row, column and value, and where the
+    quarantine went. Exits 0 when every row is accepted, 1 when any row is rejected, 2 when
+    the file cannot be read or the institution/case study is unknown.
+    """
+    from .codebooks import CodebookError
+    from .loading import validate_export
+    from .readers import ReadError
+
+    try:
+        result, written = validate_export(path, institution, case_study, quarantine)
+    except (ReadError, CodebookError, LookupError, ValueError) as exc:
+        typer.echo(f"validate: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(result.to_text(max_failures=max_failures))
+    if written is not None:
+        typer.echo(f"quarantine: {result.n_rejected} rejected rows written to {written}")
+    raise typer.Exit(code=1 if result.n_rejected else 0)
+
+
 if __name__ == "__main__":
     app()

@@ -38,21 +38,34 @@ def validate_figures(
 
 @app.command()
 def render(
-    only: str = typer.Option(None, help="Render only reports whose id or page name matches this glob."),
+    only: str = typer.Option(None, help="Re-render only pages whose report id or page name matches this glob."),
     jobs: int = typer.Option(0, help="Parallel notebook executions (0 = number of CPUs)."),
-    lang: str = typer.Option(None, help="Render only this language (es or en)."),
+    lang: str = typer.Option(None, help="Re-render only this language (es or en)."),
     source: str = typer.Option("synthetic", help="Records to use: synthetic or private."),
-    force: bool = typer.Option(False, help="Re-render even when nothing changed."),
+    force: bool = typer.Option(False, help="Re-render the chosen pages even if nothing changed."),
     reports: Path = typer.Option(None, help="Report list (default: reports.yaml at the project root)."),
     out: Path = typer.Option(None, help="Site directory (default: outputs/site)."),
+    warm_kernels: bool = typer.Option(True, help="Fork kernels from a pre-loaded process (faster)."),
 ) -> None:
-    """Execute the notebooks in reports.yaml and build the static site."""
-    from .render import render_site
+    """Execute the notebooks in reports.yaml and build the static site (see docs/rendering.md).
 
-    result = render_site(
-        only=only, jobs=jobs or None, lang=lang, source=source, force=force,
-        reports_file=reports, site_dir=out,
-    )
+    Unchanged pages are reused; the new site replaces the old one only if it is complete and
+    passes its checks. Exits 1 listing each failed page (cell and error), 2 on a bad report list.
+    """
+    from rich.console import Console
+
+    from .render import render_site
+    from .render_plan import ReportsError
+
+    try:
+        result = render_site(
+            only=only, jobs=jobs or None, lang=lang, source=source, force=force,
+            reports_file=reports, site_dir=out, warm_kernels=warm_kernels,
+            console=Console(highlight=False),
+        )
+    except (ReportsError, ValueError, RuntimeError) as exc:
+        typer.echo(f"render: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     raise typer.Exit(code=0 if result.ok else 1)
 
 
@@ -88,6 +101,42 @@ def validate_export_command(
     if written is not None:
         typer.echo(f"quarantine: {result.n_rejected} rejected rows written to {written}")
     raise typer.Exit(code=1 if result.n_rejected else 0)
+
+
+@app.command()
+def synth(
+    seed: int = typer.Option(None, help="Random seed (default: synthetic_model.yaml default_seed)."),
+    scale: float = typer.Option(1.0, help="Multiplies every true total and calibration target."),
+    out: Path = typer.Option(None, help="Output folder (default: data/synthetic)."),
+    case_study: list[str] = typer.Option(None, "--case-study", "-c", help="Only this case study (repeatable)."),
+    if_missing: bool = typer.Option(False, help="Do nothing when the folder already holds this version."),
+) -> None:
+    """Generate the synthetic institutional exports, their metadata and truth (docs/synthetic.md).
+
+    Exits 2 on a bad option, a codebook the model does not know or a folder it may not replace.
+    """
+    from rich.console import Console
+
+    from .codebooks import CodebookError
+    from .synthetic import generate
+
+    console = Console(highlight=False, stderr=True)
+    try:
+        with console.status("synthetic data") as status:
+            result = generate(seed=seed, scale=scale, out=out, case_studies=case_study or None,
+                              if_missing=if_missing, progress=lambda m: status.update(m))
+    except (CodebookError, FileExistsError, ValueError, KeyError) as exc:
+        typer.echo(f"synth: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    m = result.metadata
+    if result.skipped:
+        typer.echo(f"synth: {result.out} is current (seed {m['seed']}, scale {m['scale']}); nothing to do")
+        return
+    typer.echo(f"synth: {result.n_records:,} synthetic records (seed {m['seed']}, scale {m['scale']}) "
+               f"written to {result.out} in {result.seconds:.1f} s")
+    for cs, info in m["case_studies"].items():
+        rows = ", ".join(f"{i} {v['rows']:,}" for i, v in info["institutions"].items())
+        typer.echo(f"  {cs}: {rows}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import re
 from urllib.parse import urlparse
 
@@ -25,8 +26,11 @@ _NUMBER = re.compile(r"^[<>≈~]?-?[\d.,]+ ?%?$")
 TABLE_LINK_PREFIX = "dj-table://"  # rewritten by the renderer to the page's table folder
 
 
-def figure_html(fig, *, alt: str, source: str, caption: str | None = None) -> str:
-    """The figure as an accessible ``<figure>`` with an embedded PNG."""
+def figure_html(
+    fig, *, alt: str, source: str, caption: str | None = None, gates: tuple[str, ...] = ()
+) -> str:
+    """The figure as an accessible ``<figure>`` with an embedded PNG. ``gates``: the stamps
+    (sha256) of the gated tables it was drawn from, checked by the site builder."""
     if not alt or not alt.strip():
         raise ValueError("every figure needs alt text describing what it shows")
     if not source or not source.strip():
@@ -36,21 +40,55 @@ def figure_html(fig, *, alt: str, source: str, caption: str | None = None) -> st
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<p>{html.escape(caption)}</p>" if caption else ""
     return (
-        '<figure class="dj-figure">'
+        f'<figure class="dj-figure" data-dj-gate="{",".join(gates) or "none"}">'
         f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}">'
         f'<figcaption>{cap}<p class="dj-source">{html.escape(source)}</p></figcaption>'
         "</figure>"
     )
 
 
-def show_figure(fig, *, alt: str, source: str, caption: str | None = None) -> None:
-    """Display a matplotlib figure with alt text and a source line, then close it."""
+def show_figure(
+    fig, *, alt: str, source: str, caption: str | None = None, counts=None, lang: str = "es"
+) -> None:
+    """Display a matplotlib figure with alt text and a source line, then close it.
+
+    ``counts``: the gated table(s) the figure was drawn from (``dj.gate_counts(...)`` or any
+    ``publish_table`` result). Required on pages with records: the figure is refused if it
+    draws a count between 1 and k-1 that is not a value of those tables, and each table is
+    published next to the figure as its downloadable data.
+    """
     import matplotlib.pyplot as plt
 
+    from .disclosure import gated_sources, reader_note
+    from .disclosure import label as dj_label
+
     try:
-        display(HTML(figure_html(fig, alt=alt, source=source, caption=caption)))
+        tables = gated_sources(fig, counts)
+        gates = tuple(t.sha256 for t in tables)
+        display(HTML(figure_html(fig, alt=alt, source=source, caption=caption, gates=gates)))
+        for t in tables:
+            note = reader_note(t.gate, lang)
+            link = (
+                f'<p class="dj-source dj-figure-data" {_stamp_attrs(t)}>'
+                f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(t.name)}.csv" download>'
+                f"{html.escape(dj_label('figure_data_csv', lang))}</a>"
+                + (f" · {html.escape(note)}" if note else "")
+                + "</p>"
+            )
+            display({"text/html": link, TABLE_MIMETYPE: t.stamp()}, raw=True)
     finally:
         plt.close(fig)
+
+
+def _stamp_attrs(published) -> str:
+    """The stamp (without the CSV) as data attributes, re-checked by the site builder."""
+    gate = json.dumps(published.gate, ensure_ascii=False, sort_keys=True, default=str)
+    return (
+        f'data-dj-table="{html.escape(published.name, quote=True)}" '
+        f'data-dj-kind="{html.escape(published.kind, quote=True)}" '
+        f'data-dj-sha256="{published.sha256}" '
+        f'data-dj-gate="{html.escape(gate, quote=True)}"'
+    )
 
 
 def _cell_html(value) -> str:
@@ -75,8 +113,18 @@ def _cells_html(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def table_html(df: pd.DataFrame, *, caption: str, source: str, name: str, lang: str) -> str:
+def table_html(
+    df: pd.DataFrame, *, caption: str, source: str, name: str, lang: str, published=None
+) -> str:
+    """``published``: the gated table (its stamp goes on the wrapper, its note under it)."""
     check_lang(lang)
+    attrs = f" {_stamp_attrs(published)}" if published is not None else ""
+    if published is not None:
+        from .disclosure import reader_note
+
+        note = reader_note(published.gate, lang)
+        if note:
+            source = f"{source} · {note}"
     body = _cells_html(df).to_html(index=False, escape=False, border=0, classes="dj-table")
     link = (
         f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(name)}.csv" '
@@ -84,7 +132,7 @@ def table_html(df: pd.DataFrame, *, caption: str, source: str, name: str, lang: 
     )
     return (
         '<div class="dj-table-wrap" role="region" tabindex="0" '
-        f'aria-label="{html.escape(caption, quote=True)}">'
+        f'aria-label="{html.escape(caption, quote=True)}"{attrs}>'
         f'<p class="dj-caption"><strong>{html.escape(caption)}</strong></p>'
         f"{body}"
         f'<p class="dj-source">{html.escape(source)} · {link}</p>'
@@ -93,21 +141,29 @@ def table_html(df: pd.DataFrame, *, caption: str, source: str, name: str, lang: 
 
 
 def show_table(
-    df: pd.DataFrame,
+    df,
     *,
     caption: str,
     source: str,
-    name: str,
+    name: str | None = None,
     lang: str = "es",
     kind: str = "published",
+    **gate_options,
 ) -> None:
     """Pass ``df`` through the publish gate and display what may be shown.
+
+    ``df`` is a DataFrame (gated here by ``kind``; ``gate_options`` such as ``k``,
+    ``rounding``, ``observed`` or ``origin`` go to ``publish_table``) or a table that
+    already passed the gate (``dj.gate_counts(...)``), whose own name is used.
 
     Returns nothing, so that a notebook cell never echoes the raw table after it; use
     ``datajusta_lib.publish.publish_table`` to get the gated table itself.
     """
-    published = publish_table(df, name=name, kind=kind)
-    html_text = table_html(published.table, caption=caption, source=source, name=name, lang=lang)
+    published = publish_table(df, name=name, kind=kind, **gate_options)
+    name = published.name
+    html_text = table_html(
+        published.table, caption=caption, source=source, name=name, lang=lang, published=published
+    )
     display({"text/html": html_text, TABLE_MIMETYPE: published.stamp()}, raw=True)
 
 

@@ -46,12 +46,16 @@ SCENARIOS = {
 }
 
 
-def run_scenario(name: str, kwargs: dict, selection: str, draws: int, n_boot: int, seed: int):
+def run_scenario(
+    name: str, kwargs: dict, selection: str, draws: int, n_boot: int, seed: int, kind: str
+):
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(draws):
         ch = simulate(N, PROBS, rng, **kwargs)
-        res = mse.estimate(ch, selection=selection, n_boot=n_boot, seed=seed * 100_000 + i)
+        res = mse.estimate(
+            ch, selection=selection, n_boot=n_boot, seed=seed * 100_000 + i, bootstrap=kind
+        )
         if not res.ok:
             rows.append({"ok": False})
             continue
@@ -115,12 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-boot", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--selections", default="main,stepwise")
+    ap.add_argument("--bootstraps", default="nonparametric,parametric")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     rows = []
     for name, kwargs in SCENARIOS.items():
         for selection in args.selections.split(","):
-            rows.append(run_scenario(name, kwargs, selection, args.draws, args.n_boot, args.seed))
+            for kind in args.bootstraps.split(","):
+                rows.append(
+                    run_scenario(name, kwargs, selection, args.draws, args.n_boot, args.seed, kind)
+                )
     rows += synthetic_truth_rows(args.n_boot, args.seed)
     seconds = time.perf_counter() - t0
     (HERE / "results").mkdir(exist_ok=True)
@@ -141,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Coverage of 95% BCa intervals, N = {N}, lists p = {PROBS}, "
         f"{args.draws} draws × {args.n_boot} replicates ({seconds:.0f} s)\n"
     )
-    print("| scenario | selection | estimated | coverage | relative bias | median width / N |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| scenario | selection | bootstrap | estimated | coverage | relative bias | "
+        "median width / N |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         width = r.get("median_width_share", float("nan"))
         print(

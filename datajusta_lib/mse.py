@@ -371,6 +371,7 @@ def estimate_by_stratum(
     by: str,
     *,
     min_observed: int = 50,
+    order=None,
     list_col: str = "institution",
     key_col: str = "person_key",
     **kwargs,
@@ -379,24 +380,22 @@ def estimate_by_stratum(
 
     A stratum is estimated only where the data support it: at least ``min_observed`` linked
     persons, two informative lists and an estimable model; otherwise its row says why.
-    Returns (one row per stratum, {stratum: MSEResult}).
+    Linked persons with no value for ``by`` get a last row (stratum None, ``no_value``), so
+    that nobody silently drops out. ``order`` fixes the order of the strata (others follow,
+    sorted). Returns (one row per stratum, {stratum: MSEResult}).
     """
     if by not in records.columns:
         raise MSEInputError(f"records: no {by!r} column to stratify by")
     strata = person_strata(records, by, key_col)
     keyed = records[records[key_col].notna()]
     stratum_of_record = keyed[key_col].map(strata)
+    present = set(strata.dropna().unique())
+    values = [v for v in (order or []) if v in present]
+    values += sorted(present - set(values))
     rows, results = [], {}
-    for value in sorted(strata.dropna().unique()):
+    for value in values:
         sub = keyed[stratum_of_record == value]
-        ch = (
-            capture_histories_from_records(
-                sub, list_col=list_col, key_col=key_col, source=f"stratum {by}={value}"
-            )
-            if sub[list_col].nunique() >= 2
-            else None
-        )
-        if ch is None:
+        if sub[list_col].nunique() < 2:
             rows.append(
                 {
                     "stratum": value,
@@ -406,6 +405,9 @@ def estimate_by_stratum(
                 }
             )
             continue
+        ch = capture_histories_from_records(
+            sub, list_col=list_col, key_col=key_col, source=f"stratum {by}={value}"
+        )
         if ch.n_observed < min_observed:
             rows.append(
                 {
@@ -419,4 +421,7 @@ def estimate_by_stratum(
         res = estimate(ch, **kwargs)
         results[value] = res
         rows.append({"stratum": value, **res.as_row()})
+    missing = keyed.loc[stratum_of_record.isna(), key_col].nunique()
+    if missing:
+        rows.append({"stratum": None, "observed": int(missing), "ok": False, "problem": "no_value"})
     return pd.DataFrame(rows), results

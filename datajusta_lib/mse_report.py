@@ -55,7 +55,8 @@ def _join(items: list[str], lang: str) -> str:
 
 def method_text(res: MSEResult, lang: str) -> str:
     if res.method == "stepwise":
-        return t("method_stepwise", lang, pthresh=res.pthresh)
+        p = f"{res.pthresh:g}"
+        return t("method_stepwise", lang, pthresh=p.replace(".", ",") if lang == "es" else p)
     return t(f"method_{res.method}", lang)
 
 
@@ -252,7 +253,9 @@ def strata_table(rows: pd.DataFrame, lang: str = "es", labels: dict | None = Non
 
     return pd.DataFrame(
         {
-            t("col_stratum", lang): [labels.get(v, v) for v in rows["stratum"]],
+            t("col_stratum", lang): [
+                t("no_value", lang) if pd.isna(v) else labels.get(v, v) for v in rows["stratum"]
+            ],
             t("col_total", lang): col("total"),
             t("col_lower", lang): col("lower"),
             t("col_upper", lang): col("upper"),
@@ -387,9 +390,25 @@ def stratum_labels(by: str, values, lang: str = "es") -> dict:
     """Display names of stratum values (sex codes, macro-zones); others unchanged."""
     prefix = {"sex": "sex_", "macrozone": "zone_"}.get(by)
     texts = _texts()
-    return {
-        v: t(f"{prefix}{v}", lang) if prefix and f"{prefix}{v}" in texts else str(v) for v in values
-    }
+
+    def label(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return t("no_value", lang)
+        return t(f"{prefix}{v}", lang) if prefix and f"{prefix}{v}" in texts else str(v)
+
+    return {v: label(v) for v in values}
+
+
+def stratum_order(by: str) -> list | None:
+    """The order strata are shown in: macro-zones north to south, sexes as in the vocabulary."""
+    from .analysis import MACRO_ZONES
+    from .canon import vocabulary
+
+    if by == "macrozone":
+        return list(MACRO_ZONES)
+    if by == "sex":
+        return vocabulary("sex")
+    return None
 
 
 def by_label(by: str, lang: str = "es") -> str:

@@ -337,8 +337,14 @@ def test_estimate_by_stratum_says_where_data_do_not_support_it():
                     {"institution": ch.lists[j], "person_key": key(person), "sex": sex}
                     for j in np.flatnonzero(h)
                 ]
-    table, results = mse.estimate_by_stratum(pd.DataFrame(rows), "sex", n_boot=0)
-    table = table.set_index("stratum")
+    recs = pd.DataFrame(rows)
+    recs.loc[recs["person_key"] == key(person), "sex"] = None  # one person without a value
+    table, results = mse.estimate_by_stratum(recs, "sex", n_boot=0, order=["male", "female"])
+    assert table["stratum"].tolist()[:2] == ["male", "female"]  # order kept
+    assert pd.isna(table["stratum"].iloc[-1])  # persons without a value: last row
+    last = table.iloc[-1]
+    assert (last["observed"], last["ok"], last["problem"]) == (1, False, "no_value")
+    table = table.iloc[:-1].set_index("stratum")
     assert bool(table.loc["female", "ok"]) and not bool(table.loc["male", "ok"])
     assert table.loc["male", "problem"] == "too_few_persons"
     assert set(results) == {"female"}

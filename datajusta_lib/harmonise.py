@@ -545,6 +545,9 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
     if NAME_FIELD in cb.recorded and cb.specs[NAME_FIELD].original_name not in present:
         info.note("name_column_absent", cb.specs[NAME_FIELD].original_name)
 
+    if raw_table.n_read == 0:
+        info.note("file_has_no_rows", "the file has a header but no data rows")
+        return _finish(cb, _empty_records(), _empty_quarantine(), _empty_failures(), raw_table)
     table_failures = [
         {"column": c, "rule": "missing_required_column", "value": None} for c in missing_cols
     ] + [
@@ -636,6 +639,10 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
     )
     records = accepted.reset_index(drop=True)
     return _finish(cb, records, quarantine, failures, raw_table)
+
+
+def _empty_failures() -> pd.DataFrame:
+    return pd.DataFrame(columns=FAILURE_COLUMNS)
 
 
 def _empty_quarantine() -> pd.DataFrame:

@@ -195,6 +195,16 @@ def _clean_name(name) -> str:
     return "" if name is None else str(name).replace("\ufeff", "").strip()
 
 
+class _Expected(dict):
+    """Expected column names in codebook order (record id first); ``&`` works like a set."""
+
+    def __and__(self, other):
+        return set(self) & set(other)
+
+    def __rand__(self, other):
+        return set(other) & set(self)
+
+
 def _score(names: Iterable[str], expected: set[str]) -> int:
     return len({_clean_name(n) for n in names} & expected)
 
@@ -230,7 +240,7 @@ def _find_csv_header(
         raise ReadError(
             file,
             "header_not_found",
-            f"none of the expected columns ({', '.join(sorted(expected)[:6])}"
+            f"none of the expected columns ({', '.join(list(expected)[:6])}"
             f"{', ...' if len(expected) > 6 else ''}) appears in the first {HEADER_SEARCH_ROWS} "
             "lines with a comma, semicolon or tab delimiter",
         )
@@ -504,7 +514,7 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
     finally:
         wb.close()
     if best is None or best[0] == 0:
-        exp = ", ".join(sorted(expected or [])[:6])
+        exp = ", ".join(list(expected or [])[:6])
         raise ReadError(
             file,
             "header_not_found",
@@ -566,7 +576,7 @@ def read_export(path, codebook: Codebook | None = None, spec: ExportSpec | None 
     if not path.is_file():
         raise ReadError(path, "file_not_found", "no such file")
     spec = spec or (codebook.export if codebook else None)
-    expected = set(codebook.columns()) if codebook else None
+    expected = _Expected(codebook.columns()) if codebook else None
     fmt = spec.format if spec else ("xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv")
     with open(path, "rb") as fh:
         magic = fh.read(4)

@@ -175,10 +175,10 @@ def _femicide(spec, scale, rng, figures):
     counts: dict[tuple[int, str], int] = {}
     for cls in ("femicidio_frustrado", "femicidio_tentado", "femicidio_consumado"):
         c = t[cls]
-        for fid in c["figures"]:
-            counts[(_figure_year(figures, fid), cls)] = _n(
-                c["multiplier"] * _figure_value(figures, fid), scale
-            )
+        mult = c["multiplier"]
+        mult = mult if isinstance(mult, list) else [mult] * len(c["figures"])
+        for fid, m in zip(c["figures"], mult, strict=True):
+            counts[(_figure_year(figures, fid), cls)] = _n(m * _figure_value(figures, fid), scale)
     ratio = t["femicidio_tentado"]["before_first_figure_ratio"]
     for y in years:
         counts.setdefault(

@@ -1,349 +1,111 @@
-"""Render the report list into a static site.
+"""Render the report list into the public static site: ``datajusta render``.
 
-A report (``reports.yaml``) is a notebook plus parameter sets and languages; each
-combination is a *page*. Rendering a page = execute with papermill, then convert to HTML
-in-process with nbconvert (code, prompts and parameter cells hidden; cells tagged for the
-other language removed) with a self-contained template, then extract the stamped tables as
-downloadable CSVs. The site index is built with jinja2.
+One call, ``render_site``, does the whole job:
+
+1. **Plan** (``render_plan``): read ``reports.yaml``; every (report, parameter set, language) is
+   a page. ``only``/``lang`` narrow what is re-rendered; the site always covers the whole list.
+2. **Skip what has not changed** (``render_cache``): a page whose cache key (notebook, parameters,
+   report entry, library, environment and data, all content-hashed) is in ``outputs/cache`` is
+   reused as it is. If every page is reused and the site already holds exactly these pages, the
+   run stops there: the site is up to date.
+3. **Execute and convert** (``render_pages``) the remaining pages in parallel worker processes
+   (default: one per CPU), with papermill, in fresh kernels forked from a pre-loaded zygote
+   (``render_kernels``), converting to HTML in-process. A failing page does not stop the others.
+4. **Assemble and check** (``render_output``) a complete new site in a temporary directory:
+   pages, downloadable CSVs of their gated tables, the index in each language, ``manifest.json``.
+   Then every check in ``SITE_CHECKS`` runs on the whole temporary site; any problem fails the
+   render.
+5. **Swap** the new site in atomically, only if the checks passed. A failed page keeps its
+   previous version in the new site (when there was one), is listed in the manifest as failed
+   with the reason, and makes the run exit non-zero.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import fnmatch
 import hashlib
-import html
+import importlib
 import json
-import re
-import subprocess
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-import jinja2
-import nbformat
-import papermill as pm
-import yaml
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-
 from . import __version__
-from .canon import case_studies, case_study_label
-from .display import TABLE_LINK_PREFIX
-from .i18n import LANGS, check_lang, text
 from .paths import outputs_dir, project_root
-from .publish import TABLE_MIMETYPE
+from .render_cache import FileHasher, PageCache, fingerprints, page_inputs, page_key, why_stale
+from .render_plan import Page, load_reports, plan_pages
 
-TEMPLATES = Path(__file__).parent / "templates"
+# Checks run on the complete temporary site before it replaces the published one. Each entry is
+# "module:function" (imported when the check runs) or a callable; it receives the temporary site
+# directory and returns a list of problems (strings). Any problem fails the render: the previous
+# site stays in place and the problems are printed. The data justice guard (issue 6) adds its
+# identifier scan and disclosure check here.
+SITE_CHECKS: list[str | Callable[[Path], list[str]]] = [
+    "datajusta_lib.render_output:check_self_contained",
+]
+CELL_TIMEOUT = 1800  # seconds one cell may run before its page fails
 KERNEL = "datajusta"
-CROSS = "cross_cutting"
-
-
-# ----------------------------------------------------------------------------- the plan
-@dataclass(frozen=True)
-class Report:
-    id: str
-    notebook: Path
-    title: dict
-    description: dict
-    languages: tuple[str, ...]
-    data: tuple[str, ...]
-    parameters: tuple[dict, ...]
-
-
-@dataclass(frozen=True)
-class Page:
-    report: Report
-    params: dict  # the report's parameter set (without lang/source)
-    lang: str
-    source: str
-
-    @property
-    def slug(self) -> str:
-        parts = [self.report.id, *(_slugify(str(v)) for v in self.params.values())]
-        return "--".join(parts)
-
-    @property
-    def relpath(self) -> str:
-        return f"{self.lang}/{self.slug}.html"
-
-    @property
-    def uses_records(self) -> bool:
-        return "records" in self.report.data
-
-    @property
-    def synthetic(self) -> bool:
-        return self.uses_records and self.source == "synthetic"
-
-    @property
-    def parameters(self) -> dict:
-        p = dict(self.params, lang=self.lang)
-        if self.uses_records:
-            p["source"] = self.source
-        return p
-
-    @property
-    def group(self) -> str:
-        cs = self.params.get("case_study")
-        return cs if cs in case_studies() else CROSS
-
-    @property
-    def title(self) -> str:
-        base = self.report.title[self.lang]
-        cs = self.params.get("case_study")
-        extra = [case_study_label(cs, self.lang)] if cs in case_studies() else []
-        extra += [str(v) for k, v in self.params.items() if k != "case_study"]
-        return f"{base}: {' · '.join(extra)}" if extra else base
-
-
-def _slugify(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "x"
-
-
-def load_reports(path: Path | None = None) -> list[Report]:
-    path = Path(path or project_root() / "reports.yaml")
-    with open(path, encoding="utf-8") as fh:
-        spec = yaml.safe_load(fh)
-    reports, seen = [], set()
-    for i, r in enumerate(spec.get("reports", [])):
-        where = f"{path}: report #{i + 1}"
-        missing = {"id", "notebook", "title", "description", "parameters"} - set(r)
-        if missing:
-            raise ValueError(f"{where} lacks {sorted(missing)}")
-        if r["id"] in seen:
-            raise ValueError(f"{where}: duplicate report id {r['id']!r}")
-        seen.add(r["id"])
-        notebook = project_root() / r["notebook"]
-        if not notebook.is_file():
-            raise ValueError(f"{where} ({r['id']}): notebook {r['notebook']} does not exist")
-        languages = tuple(r.get("languages", LANGS))
-        for lang in languages:
-            check_lang(lang)
-            if lang not in r["title"] or lang not in r["description"]:
-                raise ValueError(f"{where} ({r['id']}): title and description need {lang!r}")
-        reports.append(
-            Report(
-                id=r["id"],
-                notebook=notebook,
-                title=r["title"],
-                description=r["description"],
-                languages=languages,
-                data=tuple(r.get("data", ["records"])),
-                parameters=tuple(r["parameters"] or [{}]),
-            )
-        )
-    return reports
-
-
-def plan_pages(
-    reports: list[Report], *, only: str | None = None, lang: str | None = None, source: str = "synthetic"
-) -> list[Page]:
-    if source not in ("synthetic", "private"):
-        raise ValueError(f"source must be synthetic or private, got {source!r}")
-    pages = [
-        Page(r, dict(params), lg, source)
-        for r in reports
-        for params in r.parameters
-        for lg in r.languages
-        if lang is None or lg == lang
-    ]
-    if only:
-        pages = [p for p in pages if fnmatch.fnmatch(p.report.id, only) or fnmatch.fnmatch(p.slug, only)]
-    return pages
-
-
-# ----------------------------------------------------------------------------- execution
-def execute_page(page: Page, output: Path) -> nbformat.NotebookNode:
-    """Run the page's notebook with papermill; raises papermill's error on a failing cell."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    return pm.execute_notebook(
-        str(page.report.notebook),
-        str(output),
-        parameters=page.parameters,
-        kernel_name=KERNEL,
-        cwd=str(page.report.notebook.parent),
-        progress_bar=False,
-        log_output=False,
-    )
-
-
-# ----------------------------------------------------------------------------- conversion
-@cache
-def site_css() -> str:
-    return (TEMPLATES / "site.css").read_text(encoding="utf-8")
-
-
-def _exporter(lang: str) -> HTMLExporter:
-    other = [f"lang-{lg}" for lg in LANGS if lg != lang]
-    remover = TagRemovePreprocessor(
-        remove_cell_tags={"parameters", "injected-parameters", *other}, enabled=True
-    )
-    exporter = HTMLExporter(
-        template_name="datajusta",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(remover, enabled=True)
-    return exporter
-
-
-def page_labels(lang: str) -> dict:
-    keys = ["skip", "nav", "provenance", "parameters", "library_version", "commit",
-            "data_hashes", "render_time", "back_to_index"]
-    return {k: text(k, lang) for k in keys}
-
-
-def extract_tables(nb: nbformat.NotebookNode) -> list[dict]:
-    """The stamped tables a notebook displayed (see datajusta_lib.publish)."""
-    tables = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            stamp = out.get("data", {}).get(TABLE_MIMETYPE)
-            if stamp is not None:
-                tables.append(dict(stamp))
-    return tables
-
-
-def check_table_stamp(stamp: dict) -> None:
-    """Refuse a table that did not pass the publish gate or was altered after it."""
-    gate = stamp.get("gate") or {}
-    if not gate.get("passed"):
-        raise ValueError(f"table {stamp.get('name')!r} did not pass the publish gate: {gate}")
-    digest = hashlib.sha256(stamp["csv"].encode("utf-8")).hexdigest()
-    if digest != stamp.get("sha256"):
-        raise ValueError(f"table {stamp.get('name')!r} changed after the publish gate")
-
-
-def convert_page(nb: nbformat.NotebookNode, page: Page, context: dict) -> tuple[str, list[dict]]:
-    """HTML for one executed page, and the tables to write next to it."""
-    tables = extract_tables(nb)
-    for stamp in tables:
-        check_table_stamp(stamp)
-    other = [lg for lg in LANGS if lg != page.lang][0]
-    resources = {
-        "datajusta": {
-            "lang": page.lang,
-            "title": page.title,
-            "site_title": text("site_title", page.lang),
-            "version": __version__,
-            "site_css": site_css(),
-            "labels": page_labels(page.lang),
-            "index_href": "../index.html" if page.lang == "es" else "index.html",
-            "other_lang": other,
-            "other_lang_href": f"../{other}/{page.slug}.html",
-            "other_lang_label": text("other_language_link", page.lang),
-            "synthetic_banner": text("banner_synthetic", page.lang) if page.synthetic else "",
-            "parameters_text": json.dumps(page.parameters, ensure_ascii=False),
-            "commit": context["commit"],
-            "data_hashes": context["data_hashes"],
-            "rendered_at": context["rendered_at"],
-        }
-    }
-    body, _ = _exporter(page.lang).from_notebook_node(nb, resources=resources)
-    table_dir = f"tables/{page.slug}/"
-    body = body.replace(TABLE_LINK_PREFIX, table_dir)
-    return body, tables
-
-
-# ----------------------------------------------------------------------------- the site
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True, check=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=project_root(), capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def data_hashes(source: str) -> dict[str, str]:
-    """Fingerprints of the data a render reads (published figures, and records metadata)."""
-    root = project_root()
-    hashes = {"data/published/figures.csv": file_sha256(root / "data/published/figures.csv")}
-    from .paths import private_dir, synthetic_dir
-
-    records = synthetic_dir() if source == "synthetic" else private_dir()
-    if records.is_dir():
-        h = hashlib.sha256()
-        for f in sorted(p for p in records.rglob("*") if p.is_file() and "_truth" not in p.parts):
-            h.update(str(f.relative_to(records)).encode())
-            h.update(file_sha256(f).encode())
-        hashes[f"records ({source})"] = h.hexdigest()
-    return hashes
-
-
-def build_index(pages: list[Page], lang: str, rendered_at: dict[str, str], commit: str) -> str:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    order = [*case_studies(), CROSS]
-    groups = []
-    for key in order:
-        in_group = [p for p in pages if p.group == key and p.lang == lang]
-        if not in_group:
-            continue
-        cards = []
-        for p in in_group:
-            langs = [q for q in pages if q.slug == p.slug]
-            href_prefix = "" if lang == "es" else "../"
-            cards.append(
-                {
-                    "title": p.title,
-                    "description": p.report.description[lang],
-                    "href": f"{href_prefix}{p.relpath}",
-                    "languages": [
-                        {"lang": q.lang, "label": text("language_name", q.lang), "href": f"{href_prefix}{q.relpath}"}
-                        for q in langs
-                    ],
-                    "rendered_at": rendered_at.get(p.relpath, "—"),
-                    "synthetic": p.synthetic,
-                }
-            )
-        title = case_study_label(key, lang) if key in case_studies() else text("cross_cutting", lang)
-        groups.append({"key": key, "title": title, "cards": cards})
-    other = [lg for lg in LANGS if lg != lang][0]
-    labels = {k: text(k, lang) for k in [
-        "site_title", "site_tagline", "languages", "last_rendered", "other_language_link",
-        "skip", "nav", "synthetic_short", "index_synthetic_note", "index_footer", "commit"]}
-    labels["other_lang_link"] = labels.pop("other_language_link")
-    return env.get_template("site_index.html.j2").render(
-        lang=lang,
-        labels=labels,
-        groups=groups,
-        any_synthetic=any(p.synthetic for p in pages),
-        site_css=site_css(),
-        version=__version__,
-        commit=commit,
-        index_href="index.html",
-        other_lang=other,
-        other_lang_href="en/index.html" if lang == "es" else "../index.html",
-    )
 
 
 @dataclass
 class RenderResult:
+    """What a render did. ``ok`` is False if any page failed or a site check found problems."""
+
+    site_dir: Path
     rendered: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    site_dir: Path | None = None
+    reused: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # previous versions of pages not re-rendered
+    failed: dict[str, dict] = field(default_factory=dict)  # page -> failure (cell, error...)
+    check_problems: list[str] = field(default_factory=list)
+    up_to_date: bool = False
+    seconds: float = 0.0
+    manifest: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.check_problems
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def kernel_argv(name: str = KERNEL) -> list[str]:
+    """The kernel spec's command line (found without importing jupyter_client)."""
+    from jupyter_core.paths import jupyter_path
+
+    for base in jupyter_path("kernels"):
+        spec = Path(base, name, "kernel.json")
+        if spec.is_file():
+            return json.loads(spec.read_text(encoding="utf-8"))["argv"]
+    raise RuntimeError(
+        f"no Jupyter kernel named {name!r}; run `make setup` (it registers the kernel) or "
+        f"`python -m ipykernel install --sys-prefix --name {name}`"
+    )
+
+
+def git_commit() -> str:
+    import subprocess
+
+    try:
+        run = dict(cwd=project_root(), capture_output=True, text=True, check=True)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], **run
+        ).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def render_site(
@@ -353,41 +115,441 @@ def render_site(
     lang: str | None = None,
     source: str = "synthetic",
     force: bool = False,
-    reports_file: Path | None = None,
-    site_dir: Path | None = None,
+    reports_file: Path | str | None = None,
+    site_dir: Path | str | None = None,
+    site_checks: list | None = None,
+    warm_kernels: bool = True,
+    cell_timeout: float | None = CELL_TIMEOUT,
+    console=None,
 ) -> RenderResult:
-    """Render every page of the plan sequentially into ``site_dir`` (default outputs/site)."""
-    site_dir = Path(site_dir or outputs_dir() / "site")
-    work = outputs_dir() / "executed"
-    pages = plan_pages(load_reports(reports_file), only=only, lang=lang, source=source)
-    context = {
-        "commit": git_commit(),
-        "data_hashes": data_hashes(source),
-        "rendered_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
-    result = RenderResult(site_dir=site_dir)
-    rendered_at = {}
-    for page in pages:
-        try:
-            nb = execute_page(page, work / page.relpath.replace(".html", ".ipynb"))
-            body, tables = convert_page(nb, page, context)
-        except Exception as exc:  # one failing page must not stop the others
-            result.failed[page.relpath] = f"{type(exc).__name__}: {exc}"
-            continue
-        out = site_dir / page.relpath
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(body, encoding="utf-8")
-        for stamp in tables:
-            csv_path = out.parent / "tables" / page.slug / f"{stamp['name']}.csv"
-            csv_path.parent.mkdir(parents=True, exist_ok=True)
-            csv_path.write_text(stamp["csv"], encoding="utf-8")
-        rendered_at[page.relpath] = context["rendered_at"]
-        result.rendered.append(page.relpath)
-    all_pages = plan_pages(load_reports(reports_file), source=source)
-    for lg in LANGS:
-        index = site_dir / ("index.html" if lg == "es" else f"{lg}/index.html")
-        index.parent.mkdir(parents=True, exist_ok=True)
-        index.write_text(build_index(all_pages, lg, rendered_at, context["commit"]), encoding="utf-8")
-    for relpath, error in result.failed.items():
-        print(f"FAILED {relpath}: {html.unescape(error)[:2000]}")
+    """Render the report list into ``site_dir`` (default ``outputs/site``); see the module doc.
+
+    ``only`` is a glob on report ids or page names and ``lang`` a language: together they choose
+    the pages to re-render (the others are reused from the cache or kept from the previous site).
+    ``force`` re-renders the chosen pages even if unchanged. ``site_checks`` replaces
+    ``SITE_CHECKS``. ``warm_kernels=False`` starts every kernel from scratch (slower; for
+    comparison). ``console`` is a rich Console for progress and the summary (None: silent).
+    """
+    from .render_output import read_manifest, recover, render_lock
+
+    t0 = time.perf_counter()
+    started = _now()
+    outputs = outputs_dir()
+    site_dir = Path(site_dir or outputs / "site").absolute()
+    checks = list(SITE_CHECKS if site_checks is None else site_checks)
+    out = _Printer(console)
+
+    reports = load_reports(reports_file)
+    plan = plan_pages(reports, source=source)
+    chosen = {p.relpath for p in plan_pages(reports, only=only, lang=lang, source=source)}
+    if (only or lang) and not chosen:
+        raise ValueError(f"no page matches only={only!r} lang={lang!r}")
+
+    with render_lock(outputs):
+        for note in recover(site_dir):
+            out.note(note)
+        hasher = FileHasher(outputs / "cache" / "hashes.json")
+        fp = fingerprints(hasher, source, kernel_argv())
+        nb_sha = {r.id: hasher.file(r.notebook) for r in reports}
+        hasher.save()
+        inputs = {p.relpath: page_inputs(p, nb_sha[p.report.id], fp) for p in plan}
+        keys = {rel: page_key(i) for rel, i in inputs.items()}
+        cache = PageCache(outputs / "cache" / "pages")
+        metas = {rel: cache.get(key, fp) for rel, key in keys.items()}
+        todo = [p for p in plan if p.relpath in chosen and (force or metas[p.relpath] is None)]
+        previous = read_manifest(site_dir)
+        site_key = _site_key(keys, fp, checks, source)
+        result = RenderResult(site_dir=site_dir)
+
+        if not todo and _up_to_date(previous, site_key, site_dir):
+            result.up_to_date = True
+            result.reused = sorted(keys)
+            result.manifest = previous
+            result.seconds = time.perf_counter() - t0
+            out.line(
+                f"Site is up to date: {len(keys)} pages unchanged ({site_dir}) [{result.seconds:.2f} s]"
+            )
+            return result
+
+        commit = git_commit()
+        done: dict[str, dict] = {}
+        if todo:
+            out.line(
+                f"Rendering {len(todo)} of {len(plan)} pages with {min(jobs or default_jobs(), len(todo))} workers…"
+            )
+            tasks = _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force)
+            for t in tasks:
+                t.warm, t.cell_timeout = warm_kernels, cell_timeout
+            done = _execute(tasks, jobs or default_jobs(), warm_kernels, outputs / "cache", out)
+        records = _records(plan, keys, metas, done, previous, cache)
+        manifest = {
+            "generator": f"datajusta {__version__}",
+            "library_version": __version__,
+            "commit": commit,
+            "source": source,
+            "library_fingerprint": fp.library,
+            "environment_fingerprint": fp.environment,
+            "data_hashes": fp.data,
+            "render_started": started,
+            "options": {
+                "only": only,
+                "lang": lang,
+                "force": force,
+                "jobs": jobs or default_jobs(),
+                "warm_kernels": warm_kernels,
+            },
+            "site_key": site_key,
+            "checks": [_check_name(c) for c in checks],
+            "pages": records,
+        }
+        problems = _publish(site_dir, plan, records, manifest, cache, checks, previous)
+        _fill_result(result, records, problems, manifest)
+        cache.prune(keep=set(keys.values()))
+    result.seconds = time.perf_counter() - t0
+    out.summary(result)
     return result
+
+
+# ----------------------------------------------------------------------------- steps
+def _site_key(keys: dict, fp, checks: list, source: str) -> str:
+    recipe = {
+        "pages": keys,
+        "library": fp.library,
+        "modules": fp.modules,
+        "data": fp.data,
+        "source": source,
+        "checks": [_check_name(c) for c in checks],
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def _up_to_date(previous: dict, site_key: str, site_dir: Path) -> bool:
+    if previous.get("site_key") != site_key:
+        return False
+    for rec in previous.get("pages", []):
+        if (
+            rec.get("status") not in ("rendered", "reused")
+            or not (site_dir / rec["page"]).is_file()
+        ):
+            return False
+    return True
+
+
+def _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force):
+    from .render_pages import PageTask
+
+    before = {r["page"]: r for r in previous.get("pages", [])}
+    last = {rel: r.get("seconds") or 0 for rel, r in before.items()}
+    mean = sum(last.values()) / len(last) if last else 0
+    tasks = [
+        PageTask(
+            page=p,
+            key=keys[p.relpath],
+            inputs=inputs[p.relpath],
+            reason="forced" if force else why_stale(before.get(p.relpath), inputs[p.relpath], fp),
+            notebook_sha=nb_sha[p.report.id],
+            cache_root=cache.root,
+            context={"commit": commit, "data_hashes": fp.for_page(p)},
+            modules=fp.modules,
+        )
+        for p in todo
+    ]
+    # Longest first: the last page to finish decides the wall time.
+    return sorted(tasks, key=lambda t: -last.get(t.page.relpath, mean))
+
+
+def _execute(tasks, jobs: int, warm: bool, workdir: Path, out) -> dict[str, dict]:
+    """Run the tasks in ``jobs`` forked worker processes; never raises for a page's failure."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from .render_kernels import Zygote, kernel_launch_split
+    from .render_pages import exporter, failure_info
+
+    can_fork = sys.platform == "linux" and "fork" in mp.get_all_start_methods()
+    zygote = None
+    split = kernel_launch_split(kernel_argv())
+    if warm and can_fork and split:
+        zygote = Zygote(split[0], split[1], workdir)  # preloads on its own while we import below
+    try:
+        import papermill  # noqa: F401 - imported once here, inherited by the forked workers
+
+        for lang in sorted({t.page.lang for t in tasks}):
+            exporter(lang)
+        if zygote is not None:
+            try:
+                zygote.wait_ready()
+            except RuntimeError as exc:
+                out.note(f"{exc}; starting kernels the ordinary way")
+                zygote.close()
+                zygote = None
+        context = mp.get_context("fork" if can_fork else "spawn")
+        done: dict[str, dict] = {}
+        with ProcessPoolExecutor(
+            max_workers=max(1, min(jobs, len(tasks))),
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(zygote,),
+        ) as pool:
+            futures = {pool.submit(_render_page, t): t for t in tasks}
+            out.start(len(tasks))
+            try:
+                for fut in as_completed(futures):
+                    task = futures[fut]
+                    try:
+                        rec = fut.result()
+                    except Exception as exc:  # the worker process itself died
+                        rec = {
+                            "page": task.page.relpath,
+                            "status": "failed",
+                            "cache_key": task.key,
+                            "failure": failure_info(exc, "execute", task.page),
+                        }
+                    done[rec["page"]] = rec
+                    out.page_done(rec)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            finally:
+                out.stop()
+        return done
+    finally:
+        if zygote is not None:
+            zygote.close()
+
+
+def _worker_init(zygote) -> None:
+    from .render_kernels import use_zygote
+
+    if zygote is not None:
+        zygote.detach()  # the parent alone holds the zygote's lifeline pipe
+    use_zygote(zygote)
+
+
+def _render_page(task):
+    from .render_pages import render_page
+
+    return render_page(task)
+
+
+def _records(plan: list[Page], keys, metas, done, previous, cache) -> list[dict]:
+    """The manifest entry of every planned page and where its files come from.
+
+    A page rendered now, or found in the cache, is published from the cache. A page that failed
+    now, or was not chosen (``only``/``lang``) and is not in the cache, keeps the version the
+    previous site had (``stale``), if any; otherwise it is left out of the site (``in_site``).
+    """
+    prev = {r["page"]: r for r in previous.get("pages", []) if r.get("in_site")}
+    records = []
+    for p in plan:
+        rel = p.relpath
+        new = done.get(rel)
+        failed = new is not None and new["status"] != "rendered"
+        if new is not None and not failed:
+            rec = {**new, "in_site": True, "files_from": "cache"}
+        elif new is None and metas[rel] is not None:
+            rec = {**metas[rel], "status": "reused", "in_site": True, "files_from": "cache"}
+            cache.touch(keys[rel])
+        elif rel in prev:
+            rec = {
+                **prev[rel],
+                "status": "failed" if failed else "kept",
+                "stale": True,
+                "in_site": True,
+                "files_from": "previous_site",
+            }
+        else:
+            rec = {"page": rel, "status": "failed" if failed else "not_rendered", "in_site": False}
+        if failed:
+            rec["failure"] = new["failure"]
+            rec["seconds"] = new.get("seconds")
+        rec.update(
+            report=p.report.id,
+            lang=p.lang,
+            parameters=p.parameters,
+            notebook=p.report.notebook_relpath,
+            wanted_cache_key=keys[rel],
+        )
+        records.append(rec)
+    return records
+
+
+def _publish(site_dir, plan, records, manifest, cache, checks, previous) -> list[str]:
+    """Build the complete site in a temporary directory, check it, swap it in. Returns problems
+    (then the old site is untouched)."""
+    from .i18n import LANGS
+    from .render_output import (
+        build_index,
+        copy_page,
+        new_tmp_dir,
+        swap_in,
+        write_assets,
+        write_json,
+    )
+
+    pages = {p.relpath: p for p in plan}
+    tmp = new_tmp_dir(site_dir)
+    try:
+        for rec in records:
+            if not rec["in_site"]:
+                continue
+            p = pages[rec["page"]]
+            if rec["files_from"] == "cache":
+                entry = cache.path(rec["cache_key"])
+                copy_page(entry / "page.html", entry / "tables", tmp, p.relpath, p.slug)
+            else:
+                copy_page(
+                    site_dir / p.relpath,
+                    site_dir / p.lang / "tables" / p.slug,
+                    tmp,
+                    p.relpath,
+                    p.slug,
+                )
+        write_assets(tmp)
+        for lg in LANGS:
+            index = tmp / ("index.html" if lg == "es" else f"{lg}/index.html")
+            index.parent.mkdir(parents=True, exist_ok=True)
+            index.write_text(build_index(records, pages, lg, manifest["commit"]), encoding="utf-8")
+        manifest["render_finished"] = _now()
+        write_json(tmp / "manifest.json", manifest)
+        problems = []
+        for check in checks:
+            problems += [f"[{_check_name(check)}] {p}" for p in _resolve_check(check)(tmp)]
+        if problems:
+            return problems
+        swap_in(tmp, site_dir)
+        return []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _resolve_check(check) -> Callable[[Path], list[str]]:
+    if callable(check):
+        return check
+    module, _, name = check.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _check_name(check) -> str:
+    return check if isinstance(check, str) else f"{check.__module__}:{check.__qualname__}"
+
+
+def _fill_result(result: RenderResult, records, problems, manifest) -> None:
+    result.manifest = manifest
+    result.check_problems = problems
+    for rec in records:
+        status = rec["status"]
+        if status == "rendered":
+            result.rendered.append(rec["page"])
+        elif status == "reused":
+            result.reused.append(rec["page"])
+        elif status == "kept":
+            result.kept.append(rec["page"])
+        elif status == "failed":
+            result.failed[rec["page"]] = {
+                **rec["failure"],
+                "kept_previous": rec["in_site"],
+                "report": rec["report"],
+                "notebook": rec["notebook"],
+            }
+
+
+# ----------------------------------------------------------------------------- progress and summary
+_STAGES = {"execute": "while executing", "convert": "while converting to HTML"}
+
+
+class _Printer:
+    """Progress: one line per finished page, plus a transient bar on an interactive terminal
+    (not under CI=true). Silent without a console."""
+
+    def __init__(self, console):
+        self.console = console
+        self.progress = None
+        self.task = None
+        self.n = 0
+        self.total = 0
+
+    def line(self, msg: str) -> None:
+        if self.console is not None:
+            self.console.print(msg, highlight=False, markup=False, soft_wrap=True)
+
+    def note(self, msg: str) -> None:
+        self.line(f"note: {msg}")
+
+    def start(self, total: int) -> None:
+        self.total = total
+        c = self.console
+        if (
+            c is None
+            or not c.is_terminal
+            or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+        ):
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("rendering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=c,
+            transient=True,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("pages", total=total)
+
+    def page_done(self, rec: dict) -> None:
+        self.n += 1
+        mark = "ok  " if rec["status"] == "rendered" else "FAIL"
+        extra = f"  [{rec['reason']}]" if rec.get("reason") else ""
+        if rec.get("stderr"):
+            extra += f" ({len(rec['stderr'])} stderr message(s) kept off the page)"
+        self.line(
+            f"[{self.n}/{self.total}] {mark} {rec['page']} {rec.get('seconds', 0):.1f} s{extra}"
+        )
+        if self.progress is not None:
+            self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def summary(self, r: RenderResult) -> None:
+        if self.console is None:
+            return
+        parts = [f"{len(r.rendered)} rendered", f"{len(r.reused)} reused"]
+        if r.kept:
+            parts.append(f"{len(r.kept)} kept from the previous site")
+        if r.failed:
+            parts.append(f"{len(r.failed)} FAILED")
+        where = r.site_dir if not r.check_problems else "site NOT updated"
+        self.line(f"{', '.join(parts)} → {where} [{r.seconds:.1f} s]")
+        for page, f in r.failed.items():
+            self.line("")
+            self.line(
+                f"FAILED {page}  (report {f['report']}, {f['notebook']}, {_STAGES[f['stage']]})"
+            )
+            if "cell" in f:
+                self.line(f"  cell {f['cell']}:")
+                for row in f.get("source", "").splitlines():
+                    self.line(f"    | {row}")
+            self.line(f"  {f['error']}: {f['message']}")
+            if f.get("traceback") and os.environ.get("DATAJUSTA_RENDER_TRACEBACK"):
+                self.line(f["traceback"])
+            self.line(
+                "  previous version kept in the site"
+                if f["kept_previous"]
+                else "  page left out of the site"
+            )
+        if r.check_problems:
+            self.line("")
+            self.line("The new site failed its checks; the previous site was left in place:")
+            for p in r.check_problems:
+                self.line(f"  {p}")

@@ -22,6 +22,7 @@ well under a second (``benchmarks/profile.py``).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ import pandas as pd
 
 from . import canon, codebooks
 from .i18n import check_lang, institution_name, text, unit_label
-from .style import institution_style, new_figure
+from .publish import PublishedTable, publish_table
+from .style import institution_style, new_figure, thousands
 
 # Canonical fields profiled, grouped as a reader asks about them: who is it (identifier),
 # when, where, what happened, and who the victim is.
@@ -67,6 +69,7 @@ KEY_FIELD = {
 STATUS_OK = "ok"
 STATUS_NOT_RECORDED = "not_recorded"
 STATUS_SUPPRESSED = "suppressed"
+STATUS_NO_ROWS = "no_rows"  # recorded, but the list has no rows in this selection
 
 
 # --------------------------------------------------------------------------------------
@@ -175,8 +178,8 @@ def scheme_differences(scheme: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in scheme.itertuples(index=False):
         value = r[0]
-        if value is None:
-            continue
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue  # the labels an institution records as "no data"
         cells = {inst: cell for inst, cell in zip(insts, r[1:], strict=True) if cell}
         distinct = {codebooks.normalise_label(label) for cell in cells.values() for label in cell}
         if len(cells) >= 2 and len(distinct) >= 2:
@@ -281,6 +284,67 @@ def identifiers(case_study: str, matrix: pd.DataFrame | None = None) -> pd.DataF
 # --------------------------------------------------------------------------------------
 # quality, from the records
 # --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Inputs:
+    """What a page reads: accepted records, quarantined rows and how many rows were read."""
+
+    source: str
+    records: pd.DataFrame
+    quarantine: pd.DataFrame
+    n_read: int
+
+    @property
+    def n_quarantined(self) -> int:
+        return len(self.quarantine)
+
+
+def load_inputs(case_study: str, source: str = "synthetic", institutions=None) -> Inputs:
+    """``dj.load`` and ``dj.quarantine`` for a page. Ingestion's warning about quarantined
+    rows is not repeated as a warning in the page: the page reports the same rows itself,
+    as validity per field and in :func:`quarantine_sentence`."""
+    import warnings
+
+    from . import loading
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*rows quarantined.*")
+        records = loading.load(case_study, source, institutions)
+        quarantine = loading.quarantine(case_study, source, institutions)
+    n_read = sum(i["n_read"] for i in records.attrs.get("ingestion", []))
+    return Inputs(source, records, quarantine, n_read or len(records) + len(quarantine))
+
+
+def data_source_line(source: str, lang: str = "es") -> str:
+    """'Fuente: datos sintéticos (generador Data Justa, semilla 2019)' or the private data."""
+    import json
+
+    from .paths import synthetic_dir
+
+    check_lang(lang)
+    if source == "synthetic":
+        meta = synthetic_dir() / "metadata.json"
+        seed = (
+            json.loads(meta.read_text(encoding="utf-8")).get("seed", "?") if meta.is_file() else "?"
+        )
+        return text("source_line_synthetic", lang, seed=seed)
+    return text("rp_source_private", lang)
+
+
+def quarantine_sentence(inputs: Inputs, lang: str = "es") -> str:
+    """How many rows were read and how many were set aside, with where to find them."""
+    check_lang(lang)
+    if inputs.n_quarantined == 0:
+        return text("rp_quarantine_none", lang, n=thousands(inputs.n_read, lang))
+    share = inputs.n_quarantined / inputs.n_read if inputs.n_read else 0
+    return text(
+        "rp_quarantine",
+        lang,
+        n=thousands(inputs.n_read, lang),
+        q=thousands(inputs.n_quarantined, lang),
+        pct=pct(share, lang, 1),
+    )
+
+
 def completeness(records: pd.DataFrame, fields: tuple[str, ...] = PROFILE_FIELDS) -> pd.DataFrame:
     """Rows and rows with a present value, per institution × field (one groupby pass)."""
     cols = [f for f in fields if f in records.columns]
@@ -293,6 +357,67 @@ def completeness(records: pd.DataFrame, fields: tuple[str, ...] = PROFILE_FIELDS
     long["n_rows"] = long["institution"].map(n_rows).astype("int64")
     long["n_present"] = long["n_present"].astype("int64")
     return long[["institution", "field", "n_rows", "n_present"]]
+
+
+_FIELD_IN_LABEL = re.compile(r"\(([a-z_]+)\)")
+
+
+def field_failures(failures: pd.DataFrame, institution: str | None = None) -> pd.DataFrame:
+    """Harmonisation failures (``file, row, column, rule, value``) as one row per quarantined
+    row × canonical field it failed on: ``institution, field, row_id, rule``.
+
+    Columns are labelled by harmonisation as ``ORIGINAL_NAME (field)``; a cross-field rule
+    names two (``FECHA_HECHO (event_date), FECHA_INGRESO (report_date)``) and counts against
+    both. Failures that are not about a value (the record id, a missing or unknown column,
+    an unparseable line) are left out: they say nothing about a field's validity.
+    ``institution`` is used when ``failures`` has no institution column.
+    """
+    cols = ["institution", "field", "row_id", "rule"]
+    if failures is None or failures.empty:
+        return pd.DataFrame(columns=cols)
+    f = failures[failures["row"].notna() & failures["column"].notna()]
+    if "institution" in f.columns:
+        inst = f["institution"]
+    elif institution is not None:
+        inst = pd.Series(institution, index=f.index)
+    else:
+        raise ValueError("failures without an institution column need institution=")
+    fields = f["column"].astype(str).str.findall(_FIELD_IN_LABEL.pattern)
+    out = pd.DataFrame(
+        {
+            "institution": inst.to_numpy(),
+            "field": fields.to_numpy(),
+            "row_id": (
+                f["file"].astype(str) + ":" + pd.to_numeric(f["row"]).astype("Int64").astype(str)
+            ).to_numpy(),
+            "rule": f["rule"].astype(str).to_numpy(),
+        }
+    ).explode("field")
+    out = out[out["field"].isin(PROFILE_FIELDS)]
+    return out[cols].reset_index(drop=True)
+
+
+def quarantine_failures(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """The same as :func:`field_failures`, read from ``dj.quarantine(...)``: each rejected
+    row's ``reasons`` are ``LABEL: rule (value)`` joined by ``; `` and each label names the
+    canonical field(s) in brackets."""
+    cols = ["institution", "field", "row_id", "rule"]
+    if quarantine is None or quarantine.empty:
+        return pd.DataFrame(columns=cols)
+    q = quarantine[quarantine["reasons"].notna()]
+    pieces = q["reasons"].astype(str).str.split("; ").explode()
+    parts = pieces.str.extract(r"^(?P<label>[^:]*?): (?P<rule>[a-z_]+)")
+    row_id = q["source_file"].astype(str) + ":" + q["source_row"].astype("Int64").astype(str)
+    out = pd.DataFrame(
+        {
+            "institution": q["institution"].reindex(parts.index).to_numpy(),
+            "field": parts["label"].fillna("").str.findall(_FIELD_IN_LABEL.pattern).to_numpy(),
+            "row_id": row_id.reindex(parts.index).to_numpy(),
+            "rule": parts["rule"].to_numpy(),
+        }
+    ).explode("field")
+    out = out[out["field"].isin(PROFILE_FIELDS)]
+    return out[cols].reset_index(drop=True)
 
 
 def invalid_counts(failures: pd.DataFrame) -> pd.DataFrame:
@@ -336,7 +461,11 @@ def recording_matrix(
         n_rows = records.groupby("institution").size()
         out["n_rows"] = out["institution"].map(n_rows).fillna(0).astype("int64")
         out["n_present"] = out["n_present"].fillna(0).astype("int64")
-        inv = invalid_counts(failures if failures is not None else pd.DataFrame())
+        inv = invalid_counts(
+            failures
+            if failures is not None
+            else pd.DataFrame(columns=["institution", "field", "row_id"])
+        )
         out = out.merge(inv, on=["institution", "field"], how="left")
         out["n_invalid"] = out["n_invalid"].fillna(0).astype("int64")
         out["n_checked"] = out["n_present"] + out["n_invalid"]
@@ -349,73 +478,136 @@ def recording_matrix(
                 rec & (out["n_checked"] > 0)
             )
     out["status"] = np.where(out["recorded"], STATUS_OK, STATUS_NOT_RECORDED)
+    if records is not None:
+        out.loc[out["recorded"] & (out["n_rows"] == 0), "status"] = STATUS_NO_ROWS
     return out
 
 
 # --------------------------------------------------------------------------------------
 # disclosure: shares over fewer than k rows are hidden
 # --------------------------------------------------------------------------------------
-def gate_matrix(matrix: pd.DataFrame, *, k: int | None = None) -> tuple[pd.DataFrame, dict]:
-    """Hide completeness computed over fewer than k rows and validity over fewer than k
-    values, using the disclosure gate's rule for shares (``disclosure.gate_estimates``).
+@dataclass(frozen=True)
+class GatedMatrix:
+    """The recording matrix after the disclosure gate.
 
-    Completeness is gated on each institution's row count (one value per institution, so
-    the gate sees the list sizes, not the same size repeated per field); validity on the
-    number of values checked per institution × field. Returns the matrix with
-    ``completeness``/``validity`` set to NA where hidden, ``status`` = ``suppressed`` for a
-    recorded field whose completeness is hidden, a ``validity_hidden`` flag, and the stamps
-    of the two gate passes.
+    ``frame``: the long matrix the chart and the text use, with ``completeness`` /
+    ``validity`` NA where hidden, ``status`` = ``suppressed`` where an institution's list is
+    too small and ``validity_hidden`` where too few values were checked; the counts behind
+    the shares are dropped. ``completeness`` and ``validity`` are the two published tables
+    (kind ``estimates``) the chart is drawn from and that the page offers for download.
     """
-    from . import disclosure
 
-    out = matrix.copy()
-    sizes = out.drop_duplicates("institution")[["institution", "n_rows"]].reset_index(drop=True)
-    gated_sizes, gate_rows = disclosure.gate_estimates(
-        sizes, name="recording_matrix_rows", observed="n_rows", k=k, label_columns=["institution"]
+    frame: pd.DataFrame
+    completeness: PublishedTable
+    validity: PublishedTable
+
+    @property
+    def tables(self) -> list[PublishedTable]:
+        return [self.completeness, self.validity]
+
+
+def _share_pct(share) -> float:
+    """A share as the percentage the chart writes and the table publishes: whole numbers,
+    except that nothing short of all is shown as 100 and nothing above none as 0
+    (0.998 -> 99.8, 0.0004 -> 0.1), so a near-perfect field never reads as perfect."""
+    if share is None or pd.isna(share):
+        return np.nan
+    value = float(np.round(100 * share))
+    if value == 100 and share < 1:
+        return float(np.floor(1000 * share) / 10)
+    if value == 0 and share > 0:
+        return float(np.ceil(1000 * share) / 10)
+    return value
+
+
+def gate_matrix(
+    matrix: pd.DataFrame, case_study: str, lang: str = "es", *, k: int | None = None
+) -> GatedMatrix:
+    """Hide completeness computed over fewer than k rows and validity over fewer than k
+    values, with the gate's rule for statistics from records (kind ``estimates``).
+
+    Completeness is published as one row per institution (its list size is the record count
+    behind every share in the row, so the gate sees each size once); validity as one row per
+    institution × recorded field with the number of values checked. The gate hides the rows
+    resting on fewer than k records and, as for any table of counts, complementary rows so
+    that a hidden size cannot be worked out from a total.
+    """
+    from .disclosure import SUPPRESSED
+
+    check_lang(lang)
+    m = matrix.reset_index(drop=True)
+    insts = list(dict.fromkeys(m["institution"]))
+    fields = [f for f in PROFILE_FIELDS if f in set(m["field"])]
+    rows_col = text("rp_rows_col", lang)
+    inst_col = text("institution", lang)
+    field_col = text("rp_field", lang)
+    by = m.set_index(["institution", "field"])
+    wide = pd.DataFrame(
+        {
+            inst_col: [short(i) for i in insts],
+            rows_col: [int(by.loc[(i, fields[0]), "n_rows"]) for i in insts],
+        }
     )
-    hidden_inst = set(sizes.loc[gated_sizes["n_rows"].eq(disclosure.SUPPRESSED), "institution"])
-    rec = out[out["recorded"]].reset_index(drop=True)
-    hide_validity = pd.Series(False, index=out.index)
-    gate_values: dict = {"suppressed_rows": 0}
-    if len(rec):
-        gated_checked, gate_values = disclosure.gate_estimates(
-            rec[["institution", "field", "n_checked"]],
-            name="recording_matrix_values",
-            observed="n_checked",
-            k=k,
-            label_columns=["institution", "field"],
+    for f in fields:
+        wide[field_label(f, lang)] = [_share_pct(by.loc[(i, f), "completeness"]) for i in insts]
+    completeness = publish_table(
+        wide, name=f"{case_study}_recording_completeness", kind="estimates", observed=rows_col, k=k
+    )
+    hidden_inst = {
+        i for i, v in zip(insts, completeness.table[rows_col], strict=True) if v == SUPPRESSED
+    }
+
+    rec = m[m["recorded"]].reset_index(drop=True)
+    checked_col = text("rp_values_checked_col", lang)
+    long = pd.DataFrame(
+        {
+            inst_col: rec["institution"].map(short),
+            field_col: rec["field"].map(lambda f: field_label(f, lang)),
+            checked_col: rec["n_checked"].astype("int64"),
+            text("rp_validity", lang): [
+                np.nan if i in hidden_inst else _share_pct(v)
+                for i, v in zip(rec["institution"], rec["validity"], strict=True)
+            ],
+        }
+    )
+    validity = publish_table(
+        long, name=f"{case_study}_recording_validity", kind="estimates", observed=checked_col, k=k
+    )
+    hidden_pairs = {
+        (i, f)
+        for i, f, v in zip(
+            rec["institution"], rec["field"], validity.table[checked_col], strict=True
         )
-        hidden_pairs = set(
-            zip(
-                rec.loc[gated_checked["n_checked"].eq(disclosure.SUPPRESSED), "institution"],
-                rec.loc[gated_checked["n_checked"].eq(disclosure.SUPPRESSED), "field"],
-                strict=True,
-            )
-        )
-        hide_validity = pd.Series(
-            [(i, f) in hidden_pairs for i, f in zip(out["institution"], out["field"], strict=True)],
-            index=out.index,
-        )
-    hide_completeness = out["institution"].isin(hidden_inst)
-    out.loc[hide_completeness, "completeness"] = np.nan
-    out.loc[hide_completeness | hide_validity, "validity"] = np.nan
-    out["validity_hidden"] = (hide_completeness | hide_validity) & out["recorded"]
-    out.loc[hide_completeness & out["recorded"], "status"] = STATUS_SUPPRESSED
-    # the counts behind the shares are not for publication: drop them from the gated frame
-    out = out.drop(columns=["n_present", "n_invalid", "n_checked"])
-    out["n_rows"] = out["n_rows"].astype(object).where(~hide_completeness, disclosure.SUPPRESSED)
-    gate = {"rows": gate_rows, "values": gate_values}
-    return out, gate
+        if v == SUPPRESSED
+    }
+
+    out = m.copy()
+    hide_c = out["institution"].isin(hidden_inst)
+    hide_v = pd.Series(
+        [(i, f) in hidden_pairs for i, f in zip(out["institution"], out["field"], strict=True)],
+        index=out.index,
+    )
+    out.loc[hide_c, "completeness"] = np.nan
+    out.loc[hide_c | hide_v, "validity"] = np.nan
+    out["validity_hidden"] = (hide_c | hide_v) & out["recorded"]
+    out.loc[hide_c & out["recorded"], "status"] = STATUS_SUPPRESSED
+    out = out.drop(columns=["n_present", "n_invalid", "n_checked", "n_rows"])
+    return GatedMatrix(out, completeness, validity)
 
 
 # --------------------------------------------------------------------------------------
 # text: numbers, labels, findings
 # --------------------------------------------------------------------------------------
-def pct(share: float, lang: str = "es", digits: int = 0) -> str:
-    """0.973 -> '97 %' (es) / '97%' (en); NA -> '—'."""
+def pct(share: float, lang: str = "es", digits: int | None = None) -> str:
+    """0.973 -> '97 %' (es) / '97%' (en); 0.998 -> '99,8 %' (never '100 %' short of all);
+    NA -> '—'. ``digits`` forces a number of decimals."""
     if share is None or pd.isna(share):
         return "—"
-    value = f"{100 * share:.{digits}f}"
+    if digits is None:
+        v = _share_pct(share)
+        value = f"{v:.0f}" if v == int(v) else f"{v:.1f}"
+    else:
+        value = f"{100 * share:.{digits}f}"
     return f"{value.replace('.', ',')} %" if lang == "es" else f"{value}%"
 
 
@@ -683,6 +875,8 @@ def matrix_table(gated: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
     def cell(share, status, hidden=False):
         if status == STATUS_NOT_RECORDED:
             return text("rp_not_recorded", lang)
+        if status == STATUS_NO_ROWS:
+            return text("rp_no_rows", lang)
         if status == STATUS_SUPPRESSED or hidden:
             return text("rp_suppressed", lang)
         return pct(share, lang)
@@ -812,12 +1006,17 @@ _NOT_RECORDED_FACE = "#f2f2f2"
 _SUPPRESSED_FACE = "#e6e6e6"
 
 
+# Completeness bands: most registers are 80-100 % complete, so the bands are finer at the
+# top, where the differences that matter for analysis lie.
+SHADE_BANDS = (0.5, 0.75, 0.9, 0.97)
+_SHADES = ("#f0f6fb", "#d3e5f2", "#a6cde6", "#2f7fb6", "#1b4f80")
+
+
 def _shade(share: float) -> tuple[str, str]:
-    """Face and text colour for a completeness share: light to dark blue in 5 steps, so the
-    written number always keeps enough contrast (dark text on light, white on dark)."""
-    steps = ["#f0f6fb", "#d3e5f2", "#a6cde6", "#2f7fb6", "#1b5d94"]
-    i = min(int(share * 5), 4)
-    return steps[i], ("white" if i >= 3 else "black")
+    """Face and text colour for a completeness share: light to dark blue in 5 bands, the
+    written number keeping enough contrast (dark text on light, white on dark)."""
+    i = int(np.searchsorted(SHADE_BANDS, share, side="right"))
+    return _SHADES[i], ("white" if i >= 3 else "black")
 
 
 @dataclass(frozen=True)
@@ -854,6 +1053,9 @@ def plot_recording_matrix(gated: pd.DataFrame, case_study: str, lang: str = "es"
             elif c["status"] == STATUS_SUPPRESSED:
                 face, fg, hatch = _SUPPRESSED_FACE, "black", "...."
                 main, sub = text("rp_suppressed_short", lang), ""
+            elif c["status"] == STATUS_NO_ROWS:
+                face, fg, hatch = "white", "#555555", None
+                main, sub = text("rp_no_rows", lang), ""
             else:
                 face, fg = _shade(c["completeness"])
                 hatch = None
@@ -937,7 +1139,11 @@ def matrix_alt(gated: pd.DataFrame, case_study: str, lang: str = "es") -> str:
             missing=_join(missing, lang) or "—",
         )
         if "completeness" in g.columns and recorded["completeness"].notna().any():
-            worst = recorded.dropna(subset=["completeness"]).sort_values("completeness").iloc[0]
+            worst = (
+                recorded.dropna(subset=["completeness"])
+                .sort_values("completeness", kind="stable")
+                .iloc[0]
+            )
             piece += " " + text(
                 "rp_alt_worst",
                 lang,
@@ -946,6 +1152,8 @@ def matrix_alt(gated: pd.DataFrame, case_study: str, lang: str = "es") -> str:
             )
         elif (recorded["status"] == STATUS_SUPPRESSED).any():
             piece += " " + text("rp_alt_suppressed", lang)
+        elif (recorded["status"] == STATUS_NO_ROWS).any():
+            piece += " " + text("rp_alt_no_rows", lang)
         parts.append(piece)
     title = text("rp_matrix_title", lang, case_study=canon.case_study_label(case_study, lang))
     return f"{title}. " + " ".join(parts) + " " + text("rp_alt_table_below", lang)
@@ -1068,3 +1276,65 @@ def linkage_alt(case_study: str, lang: str = "es") -> str:
 
 def codebook_source_line(case_study: str, lang: str = "es") -> str:
     return text("rp_source_codebooks", lang, case_study=case_study)
+
+
+# --------------------------------------------------------------------------------------
+# the page: titles, source lines, what is published with each figure
+# --------------------------------------------------------------------------------------
+# Category fields shown side by side, in this order, when at least two institutions record
+# them: what happened, who did it, where the case stands, who the victim is.
+SCHEME_FIELDS = ("classification", "perpetrator_type", "procedural_stage", "sex", "migrant_status")
+
+
+def page_title(case_study: str, lang: str = "es") -> str:
+    return text("rp_page_title", lang, case_study=canon.case_study_label(case_study, lang))
+
+
+def scheme_fields(case_study: str) -> list[str]:
+    """The fields of :data:`SCHEME_FIELDS` at least two institutions record."""
+    flags = recording_flags(case_study)
+    n = flags[flags["recorded"]].groupby("field").size()
+    return [f for f in SCHEME_FIELDS if n.get(f, 0) >= 2]
+
+
+def codebook_origin(case_study: str) -> str:
+    return f"data/codebooks/{case_study}"
+
+
+def matrix_source_line(source: str, case_study: str, lang: str = "es") -> str:
+    return text(
+        "rp_source_records",
+        lang,
+        data=data_source_line(source, lang).split(": ", 1)[-1],
+        case_study=case_study,
+    )
+
+
+def publish_changes(changes: pd.DataFrame, case_study: str, lang: str = "es") -> PublishedTable:
+    """The numbered definitional changes, published with the timeline as its data."""
+    return publish_table(
+        changes_table(changes, lang),
+        name=f"{case_study}_definition_changes",
+        kind="metadata",
+        origin=codebook_origin(case_study),
+    )
+
+
+def changes_markdown(changes: pd.DataFrame, lang: str = "es") -> str:
+    """The numbered list under the timeline: date, institution, field and what changed."""
+    if changes.empty:
+        return text("rp_changes_none", lang)
+    t = changes_table(changes, lang)
+    return "\n".join(
+        f"{r[0]}. **{r[1]}**, {r[2]}, {r[3].lower()}: {r[4]}" for r in t.itertuples(index=False)
+    )
+
+
+def publish_linkage(case_study: str, lang: str = "es") -> PublishedTable:
+    """Every pair of institutions and how they can be linked, published with the chart."""
+    return publish_table(
+        linkage_table(linkage_pairs(case_study), lang),
+        name=f"{case_study}_linkage_pairs",
+        kind="metadata",
+        origin=codebook_origin(case_study),
+    )

@@ -716,7 +716,10 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
     if problems or rounding:
         return problems  # rounded margins no longer add up: the LP does not apply
     r = len(frame) - 1
-    if r < 1 or str(frame.iloc[-1][gate["label_columns"][0]]) != gate.get("total_label", TOTAL):
+    labels = gate.get("label_columns") or [None]
+    if labels[0] not in frame.columns:
+        return [f"label column {labels[0]!r} missing from the CSV"]
+    if r < 1 or str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL):
         return [f"the last row is not the {gate.get('total_label', TOTAL)!r} row"]
     if gate.get("shape") == "1d":
         structure = structure_1d(r)

@@ -67,17 +67,30 @@ def show_figure(
         gates = tuple(t.sha256 for t in tables)
         display(HTML(figure_html(fig, alt=alt, source=source, caption=caption, gates=gates)))
         for t in tables:
+            # the chart's data is published as "<name>-chart.csv", once per page even if
+            # several figures use it (the renderer wants unique table names on a page)
+            stamp = dict(t.stamp(), name=f"{t.name}-chart")
             note = reader_note(t.gate, lang)
             link = (
                 f'<p class="dj-source dj-figure-data" {_stamp_attrs(t)}>'
-                f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(t.name)}.csv" download>'
+                f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(stamp["name"])}.csv" download>'
                 f"{html.escape(dj_label('figure_data_csv', lang))}</a>"
                 + (f" · {html.escape(note)}" if note else "")
                 + "</p>"
             )
-            display({"text/html": link, TABLE_MIMETYPE: t.stamp()}, raw=True)
+            bundle = {"text/html": link}
+            if stamp["name"] not in _CHART_DATA:
+                bundle[TABLE_MIMETYPE] = stamp
+                _CHART_DATA[stamp["name"]] = t.sha256
+            elif _CHART_DATA[stamp["name"]] != t.sha256:
+                raise ValueError(f"two different gated tables are named {t.name!r} on this page")
+            display(bundle, raw=True)
     finally:
         plt.close(fig)
+
+
+# chart data already published by this kernel (one notebook run = one page)
+_CHART_DATA: dict[str, str] = {}
 
 
 def _stamp_attrs(published) -> str:

@@ -161,7 +161,8 @@ class GatedCounts(PublishedTable):
         if isinstance(vis, pd.Series):
             out = vis.rename("count").reset_index()
         else:
-            out = vis.stack(future_stack=True).rename("count").reset_index()
+            out = vis.rename_axis(columns=vis.columns.name or "column").stack(future_stack=True)
+            out = out.rename("count").reset_index()
         out["suppressed"] = out["count"].isna()
         return out
 

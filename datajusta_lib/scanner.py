@@ -550,9 +550,14 @@ def scan_path(path, *, names: NameIndex | None = None) -> list[Hit]:
     return hits
 
 
+def problems(hits: Iterable[Hit]) -> list[str]:
+    """One line per hit: file, line, kind and the match."""
+    return [f"identifier found: {h}" for h in hits]
+
+
 def site_check(site_dir) -> list[str]:
     """Render hook: one problem per identifier found in the site (file, line, kind, match)."""
-    return [f"identifier found: {h}" for h in scan_path(site_dir)]
+    return problems(scan_path(site_dir))
 
 
 def scan_frame(df, *, names: NameIndex | None = None, label: str = "table") -> list[Hit]:

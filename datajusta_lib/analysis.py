@@ -29,7 +29,7 @@ from .paths import data_dir
 
 MISSING = "missing"  # recorded by the institution, empty in this record
 NOT_RECORDED = "not_recorded"  # the institution does not record this field at all
-OTHER = "other"  # categories grouped for display (named in the page's text)
+OTHER = "others_grouped"  # categories grouped for display (not the canonical value "other")
 UNDATED = "undated"
 
 # The procedural funnel: a record that reached a stage also passed every earlier one.
@@ -169,13 +169,13 @@ def select(
 
     ``date`` (added) is the event date where the institution records it, else the report
     date. Records without that date cannot be placed in a period and are left out, counted
-    per institution in ``undated``. The period defaults to the case study's period
-    (``data/canonical.yaml``); an open end becomes the last date in the records. With a
-    ``region`` (official two-digit code), records of other regions or without a region are
-    left out and counted in ``outside_region``.
+    per institution in ``undated`` (within the region, when one is chosen). The period
+    defaults to the case study's period (``data/canonical.yaml``), narrowed to the dates
+    the records cover (from the first record; an open end becomes the last record). With a ``region`` (official two-digit code), records of the
+    period from other regions or without a region are left out and counted in
+    ``outside_region``.
     """
     cs = canon.canonical()["case_studies"][case_study]["period"]
-    start = pd.Timestamp(period_start if period_start is not None else cs["start"])
     df = records[records["case_study"] == case_study]
     wanted = list(institutions) if institutions else list(info)
     unknown = [i for i in wanted if i not in info]
@@ -188,26 +188,33 @@ def select(
         use = basis == col
         date[use] = pd.to_datetime(df.loc[use, col])
     df["date"] = date
-    undated_mask = df["date"].isna()
-    undated = df.loc[undated_mask, "institution"].value_counts().to_dict()
-    df = df[~undated_mask]
+    if region is not None and str(region) not in canon.region_codes():
+        raise ValueError(f"unknown region {region!r}; official codes: {canon.region_codes()}")
+    in_region = (
+        (df["region_code"] == str(region)).fillna(False).astype(bool)
+        if region is not None
+        else pd.Series(True, index=df.index)
+    )
+    undated = df.loc[df["date"].isna() & in_region, "institution"].value_counts().to_dict()
+    dated = df["date"].notna()
+    if period_start is not None:
+        start = pd.Timestamp(period_start)
+    else:  # the case study's start, or the first record when the records begin later
+        start = pd.Timestamp(cs["start"])
+        if dated.any():
+            start = max(start, df.loc[dated, "date"].min().normalize())
     end_param = period_end if period_end is not None else cs["end"]
     if end_param is not None:
         end = pd.Timestamp(end_param)
-    elif len(df):
-        end = df["date"].max().normalize()
+    elif dated.any():
+        end = df.loc[dated, "date"].max().normalize()
     else:
         end = start
     if end < start:
         raise ValueError(f"period_end {end.date()} is before period_start {start.date()}")
-    df = df[(df["date"] >= start) & (df["date"] < end + pd.Timedelta(days=1))]
-    outside = {}
-    if region is not None:
-        if str(region) not in canon.region_codes():
-            raise ValueError(f"unknown region {region!r}; official codes: {canon.region_codes()}")
-        keep = df["region_code"] == str(region)
-        outside = df.loc[~keep.fillna(False), "institution"].value_counts().to_dict()
-        df = df[keep.fillna(False)]
+    in_period = dated & (df["date"] >= start) & (df["date"] < end + pd.Timedelta(days=1))
+    outside = df.loc[in_period & ~in_region, "institution"].value_counts().to_dict()
+    df = df[in_period & in_region]
     return Selection(
         case_study=case_study,
         institutions=tuple(i for i in wanted),
@@ -520,7 +527,7 @@ def stage_counts(sel: Selection, info: Mapping[str, InstitutionInfo]) -> pd.Data
     return pd.DataFrame(rows, columns=["institution", "unit", "stage", "n"]).astype({"n": "int64"})
 
 
-def funnel(stage_n: Mapping[str, float]) -> pd.DataFrame:
+def funnel(stage_n: Mapping[str, float], k: int | None = None) -> pd.DataFrame:
     """The attrition funnel from disjoint counts by furthest stage (gated or not).
 
     Definition: a record *reaches* a stage when its furthest recorded stage is that stage or
@@ -534,7 +541,9 @@ def funnel(stage_n: Mapping[str, float]) -> pd.DataFrame:
 
     ``stage_n`` maps each of :data:`STAGE_COUNT_ORDER` to a count, or NaN when the gate
     hid it. A step is known when every disjoint count it adds up is visible, or, given the
-    known total, when every count it excludes is. Returns columns step, n (NaN when not
+    known total, when every count it excludes is. With ``k``, a step worked out this way
+    that lands between 1 and k-1 is hidden too (a small group must not appear by
+    subtraction). Returns columns step, n (NaN when not
     known), share_of_first (n / first step), in the order of the funnel, then the exit and
     the missing count (share_of_first NaN for missing).
     """
@@ -555,6 +564,8 @@ def funnel(stage_n: Mapping[str, float]) -> pd.DataFrame:
             if np.isnan(n) and not np.isnan(first):
                 rest = _sum(outside)
                 n = first - rest if not np.isnan(rest) else np.nan
+        if k is not None and 1 <= n <= k - 1:
+            n = np.nan
         steps.append((s, n))
     steps += [(NON_JUDICIAL_EXIT, v[NON_JUDICIAL_EXIT]), (MISSING, v[MISSING])]
     out = pd.DataFrame(steps, columns=["step", "n"])

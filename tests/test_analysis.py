@@ -145,13 +145,22 @@ def test_select_period_region_and_institutions(frame):
     assert sel.records["record_id"].tolist() == ["r1"]
     # A outside 13: r0 (15), r2 (12), r3 (blank); B records no region: all 3 outside
     assert sel.outside_region == {"A": 3, "B": 3}
+    # the undated record r4 has no region: not counted as undated within region 13
+    assert sel.undated == {"A": 0, "B": 0}
     sel = sel_of(frame, institutions=["B"])
     assert sel.institutions == ("B",) and set(sel.records["institution"]) == {"B"}
 
 
 def test_select_defaults_to_the_case_study_period_and_rejects_bad_input(frame):
     sel = an.select(frame, CS, INFO)
-    assert sel.start == pd.Timestamp("2011-04-08")
+    assert sel.start == pd.Timestamp("2019-01-10")  # the first record, after 2011-04-08
+    early = records(
+        [
+            {"institution": "B", "report_date": "2005-01-01"},
+            {"institution": "B", "report_date": "2012-01-01"},
+        ]
+    )
+    assert an.select(early, CS, INFO).start == pd.Timestamp("2011-04-08")  # the law's date
     assert sel.end == pd.Timestamp("2021-08-08")  # open end: the last date in the records
     with pytest.raises(ValueError, match="unknown region"):
         sel_of(frame, region="99")
@@ -343,6 +352,38 @@ def test_funnel_cumulative_definition():
     assert f.loc["conviction", "share_of_first"] == pytest.approx(0.1)
     assert math.isnan(f.loc[MISSING, "share_of_first"])
     assert list(f.index) == [*an.STAGES, "non_judicial_exit", MISSING]
+
+
+def test_funnel_hides_small_steps_worked_out_by_subtraction():
+    nan = np.nan
+    counts = {
+        "complaint": 0,
+        "investigation": 100,
+        "formalisation": 3,
+        "judicial_exit": 20,
+        "conviction": 4,
+        "non_judicial_exit": 0,
+        MISSING: 0,
+        "Total": 127,
+    }
+    f = an.funnel(counts, k=5).set_index("step")
+    assert f.loc["formalisation", "n"] == 27  # 3 + 20 + 4
+    assert f.loc["judicial_exit", "n"] == 24
+    assert math.isnan(f.loc["conviction", "n"])  # 4 < k: not shown
+    # 103 records, 100 without a stage: "3 entered" must not appear by subtraction
+    tiny = {
+        "complaint": 0,
+        "investigation": 0,
+        "formalisation": 0,
+        "judicial_exit": 0,
+        "conviction": 0,
+        "non_judicial_exit": nan,
+        MISSING: 100,
+        "Total": 103,
+    }
+    f = an.funnel(tiny, k=5).set_index("step")
+    assert math.isnan(f.loc["complaint", "n"])
+    assert an.funnel(tiny).set_index("step").loc["complaint", "n"] == 3  # without k: shown
 
 
 def test_funnel_from_gated_counts_uses_only_what_is_visible():

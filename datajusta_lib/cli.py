@@ -141,3 +141,39 @@ def synth(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("mse")
+def mse_command(
+    table: Path = typer.Argument(..., help="Capture-history CSV: one 0/1 column per list and a count column."),
+    count: str = typer.Option("count", help="Name of the count column."),
+    selection: str = typer.Option("stepwise", help="stepwise | aic | bic | main"),
+    pthresh: float = typer.Option(0.02, help="p-value threshold of the stepwise selection."),
+    n_boot: int = typer.Option(1000, help="Bootstrap replicates (0: model-conditional interval)."),
+    seed: int = typer.Option(1, help="Seed of the bootstrap random numbers."),
+    lang: str = typer.Option("en", help="es | en"),
+) -> None:
+    """Multiple systems estimate of how many are on none of the lists (docs/mse.md).
+
+    Exit 0 with an estimate, 1 for a table that cannot be read as capture histories (the
+    message names row, column and rule), 2 for a missing file, 3 when the data do not
+    support an estimate (the reason is printed).
+    """
+    import pandas as pd
+
+    from . import mse, mse_report
+
+    if not table.is_file():
+        typer.echo(f"{table}: no such file", err=True)
+        raise typer.Exit(code=2)
+    try:
+        res = mse.estimate(pd.read_csv(table), count=count, selection=selection, pthresh=pthresh,
+                           n_boot=n_boot, seed=seed)
+    except mse.MSEInputError as exc:
+        typer.echo(f"{table}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(mse_report.describe(res, lang))
+    notes = mse_report.notes_text(res, lang)
+    if notes:
+        typer.echo(notes)
+    raise typer.Exit(code=0 if res.ok else 3)

@@ -358,3 +358,24 @@ def test_simulation_with_independent_homogeneous_lists_is_unbiased():
         for _ in range(40)
     ]
     assert np.mean(totals) == pytest.approx(2000, rel=0.02)
+
+
+def test_cli_estimates_and_refuses_bad_tables(tmp_path, reference_dir):
+    from typer.testing import CliRunner
+
+    from datajusta_lib.cli import app
+
+    runner = CliRunner()
+    good = reference_dir / "uk_modern_slavery_2013_five_lists.csv"
+    out = runner.invoke(app, ["mse", str(good), "--n-boot", "0"])
+    assert out.exit_code == 0, out.output
+    assert "11,313" in out.output and "2,744" in out.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("A,B,count\n1,0,4\n0,0,3\n")
+    out = runner.invoke(app, ["mse", str(bad), "--n-boot", "0"])
+    assert out.exit_code == 1 and "row 2 is the all-zero history" in out.output
+    none = tmp_path / "none.csv"
+    none.write_text("A,B,count\n1,0,4\n0,1,3\n")
+    out = runner.invoke(app, ["mse", str(none), "--n-boot", "0"])
+    assert out.exit_code == 3 and "No pair of lists shares anybody" in out.output
+    assert runner.invoke(app, ["mse", str(tmp_path / "missing.csv")]).exit_code == 2

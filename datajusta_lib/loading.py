@@ -203,7 +203,8 @@ def _load_institution(
     _write_atomic(quarantine, quarantine_path(source, case_study, institution))
     meta = {k: v for k, v in info.__dict__.items() if k != "cached"}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    if result.n_rejected:
+    if result.n_rejected and source == "private":
+        # synthetic exports carry deliberate faults; real ones deserve a word every time
         warnings.warn(
             f"{institution} ({case_study}, {source}): {result.n_rejected} of {result.n_read} rows "
             f"quarantined; see dj.quarantine({case_study!r}, source={source!r})",
@@ -240,6 +241,7 @@ def _institutions(case_study: str, institutions) -> tuple[list[str], bool]:
 
 
 def _load_all(case_study, source, institutions, refresh, key):
+    source_dir(source)  # an unknown source is an error before anything else
     names, explicit = _institutions(case_study, institutions)
     if source == "synthetic":
         _ensure_synthetic()

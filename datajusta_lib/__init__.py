@@ -32,6 +32,8 @@ _API = {
     "banner": "display",
     "say": "display",
     "text": "i18n",
+    # case-study pages (trafficking, attempted femicide, protest violence)
+    "CasePage": "case_pages",
     # multiple systems estimation: dj.mse.estimate, dj.mse.capture_histories, ...
     "mse": "mse",
 }

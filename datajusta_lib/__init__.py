@@ -36,6 +36,8 @@ _API = {
     "CasePage": "case_pages",
     # multiple systems estimation: dj.mse.estimate, dj.mse.capture_histories, ...
     "mse": "mse",
+    # synthetic data: the published figures each synthetic count is calibrated to
+    "calibration_table": "synthetic",
 }
 
 __all__ = sorted([*_API, "__version__"])

@@ -17,6 +17,12 @@ from .synthetic_population import draw_cat, run_check_digit
 EXCEL_EPOCH = np.datetime64("1899-12-30")
 
 
+def zfill(values: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded text of integers (numpy's zfill fails on empty arrays)."""
+    values = np.asarray(values)
+    return np.char.zfill(values.astype(str), width) if values.size else values.astype(str)
+
+
 def format_dates(dates: np.ndarray, fmt: str) -> np.ndarray:
     """Vectorised strftime for the codebook formats (%d %m %Y %y, 'iso', 'excel_serial')."""
     d = np.asarray(dates).astype("datetime64[D]")
@@ -28,10 +34,10 @@ def format_dates(dates: np.ndarray, fmt: str) -> np.ndarray:
     m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
     parts = {
-        "%Y": np.char.zfill(y.astype(str), 4),
-        "%y": np.char.zfill((y % 100).astype(str), 2),
-        "%m": np.char.zfill(m.astype(str), 2),
-        "%d": np.char.zfill(day.astype(str), 2),
+        "%Y": zfill(y.astype(str), 4),
+        "%y": zfill((y % 100).astype(str), 2),
+        "%m": zfill(m.astype(str), 2),
+        "%d": zfill(day.astype(str), 2),
     }
     out = np.full(len(d), "", dtype=object)
     i = 0
@@ -60,9 +66,9 @@ def format_runs(body: np.ndarray, dv: np.ndarray, style: str) -> np.ndarray:
         return (
             millions.astype(str).astype(object)
             + "."
-            + np.char.zfill((rest // 1000).astype(str), 3).astype(object)
+            + zfill((rest // 1000).astype(str), 3).astype(object)
             + "."
-            + np.char.zfill((rest % 1000).astype(str), 3).astype(object)
+            + zfill((rest % 1000).astype(str), 3).astype(object)
             + "-"
             + dv
         )
@@ -150,7 +156,7 @@ def render_template(template: str, values: dict[str, np.ndarray], n: int) -> np.
             )
         v = np.asarray(values[name])
         if np.issubdtype(v.dtype, np.integer) and spec:
-            v = np.char.zfill(v.astype(str), int(spec.lstrip("0") or 0))
+            v = zfill(v.astype(str), int(spec.lstrip("0") or 0))
         out = out + v.astype(str).astype(object)
     return out
 
@@ -166,11 +172,7 @@ def ruc_numbers(rng, key: np.ndarray, year: np.ndarray) -> np.ndarray:
         sel = np.flatnonzero(yy == y)
         number[sel] = 100_000 + np.cumsum(rng.integers(1, 40, size=len(sel)))
     body = yy * 100_000_000 + number
-    ruc = (
-        np.char.zfill(body.astype(str), 10).astype(object)
-        + "-"
-        + run_check_digit(body).astype(object)
-    )
+    ruc = zfill(body.astype(str), 10).astype(object) + "-" + run_check_digit(body).astype(object)
     return ruc[codes]
 
 
@@ -214,8 +216,8 @@ def extra_column(rng, spec: dict, cols: dict, tvalues: dict, n: int) -> tuple[np
             object
         ), False
     if spec.get("time"):
-        hh = np.char.zfill(rng.integers(0, 24, n).astype(str), 2)
-        mm = np.char.zfill(rng.integers(0, 60, n).astype(str), 2)
+        hh = zfill(rng.integers(0, 24, n).astype(str), 2)
+        mm = zfill(rng.integers(0, 60, n).astype(str), 2)
         return np.char.add(np.char.add(hh, ":"), mm).astype(object), False
     if "integer" in spec:
         lo, hi = spec["integer"]

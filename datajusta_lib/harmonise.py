@@ -94,7 +94,7 @@ class HarmoniseResult:
             lines.append(f"  {r.file}: {r.describe()}")
         notes = self.notes
         if not notes.empty:
-            lines.append("notes (read, but different from the codebook):")
+            lines.append("notes:")
             for n in notes.itertuples(index=False):
                 lines.append(f"  {n.file}: {n.rule}: {n.value}")
         if self.n_rejected:

@@ -408,11 +408,12 @@ def estimate_by_stratum(
         ch = capture_histories_from_records(
             sub, list_col=list_col, key_col=key_col, source=f"stratum {by}={value}"
         )
-        if ch.n_observed < min_observed:
+        basis = informative(ch)[0]  # the persons the estimate would rest on
+        if basis.n_observed < min_observed:
             rows.append(
                 {
                     "stratum": value,
-                    "observed": ch.n_observed,
+                    "observed": basis.n_observed,
                     "ok": False,
                     "problem": "too_few_persons",
                 }

@@ -239,6 +239,18 @@ def alternatives_table(results: dict[str, MSEResult], lang: str = "es") -> pd.Da
     return out
 
 
+def model_spread_text(results: dict[str, MSEResult], lang: str = "es") -> str:
+    """One sentence on how much the total depends on the model choice (Markdown)."""
+    totals = [r.total for r in results.values() if r.ok]
+    if len(totals) < 2:
+        return ""
+    lo, hi = min(totals), max(totals)
+    key = (
+        "spread_large" if hi > 1.25 * lo else "spread_moderate" if hi > 1.1 * lo else "spread_small"
+    )
+    return t(key, lang, lo=_n(lo, lang), hi=_n(hi, lang), pct=round(100 * (hi / lo - 1)))
+
+
 def strata_table(rows: pd.DataFrame, lang: str = "es", labels: dict | None = None) -> pd.DataFrame:
     """Per-stratum results of :func:`datajusta_lib.mse.estimate_by_stratum`, readable, with
     the observed count behind each row (``observed=`` for the ``estimates`` gate)."""

@@ -379,3 +379,16 @@ def test_cli_estimates_and_refuses_bad_tables(tmp_path, reference_dir):
     out = runner.invoke(app, ["mse", str(none), "--n-boot", "0"])
     assert out.exit_code == 3 and "No pair of lists shares anybody" in out.output
     assert runner.invoke(app, ["mse", str(tmp_path / "missing.csv")]).exit_code == 2
+
+
+def test_stratum_size_is_counted_on_the_lists_the_estimate_uses():
+    # every person of the stratum is on list A, which therefore says nothing and is dropped:
+    # the estimate would rest on the persons on B or C only (40 of 70)
+    rows, person = [], 0
+    for hist, n in (("AB", 20), ("AC", 15), ("ABC", 5), ("A", 30)):
+        for _ in range(n):
+            person += 1
+            rows += [{"institution": x, "person_key": key(person), "sex": "female"} for x in hist]
+    table, results = mse.estimate_by_stratum(pd.DataFrame(rows), "sex", min_observed=50, n_boot=0)
+    assert table.iloc[0][["observed", "ok", "problem"]].tolist() == [40, False, "too_few_persons"]
+    assert results == {}

@@ -177,3 +177,17 @@ def test_alternatives_and_strata_tables(uk, reference_dir):
     assert out["Estimated total"].tolist()[0] == 812
     assert out["Status"].tolist() == ["estimated", "Too few persons observed to estimate."]
     assert rep.stratum_labels("macrozone", ["far_south"], "es") == {"far_south": "Austral"}
+
+
+def test_model_spread_is_said_plainly(uk, reference_dir):
+    table = pd.read_csv(reference_dir / "uk_modern_slavery_2013_five_lists.csv")
+    close = {m: mse.estimate(table, selection=m, n_boot=0) for m in ("stepwise", "aic")}
+    assert rep.model_spread_text(close, "en").startswith(
+        "From the same data, the totals run from 11,175 to 11,313"
+    )
+    far = {m: mse.estimate(table, selection=m, n_boot=0) for m in ("stepwise", "bic")}
+    text = rep.model_spread_text(far, "es")
+    assert text.startswith("**Con los mismos datos") and "22.991" in text
+    assert rep.model_spread_text({"main": far["bic"]}, "en") == ""
+    moderate = {m: mse.estimate(table, selection=m, n_boot=0) for m in ("stepwise", "main")}
+    assert "by about 19%" in rep.model_spread_text(moderate, "en")  # 11,313 vs 13,444

@@ -85,8 +85,8 @@ def validate_export_command(
 
     Reports how the file was read (encoding, delimiter, header row, sheet), rows read, accepted
     and rejected by rule, the first failures with file, row, column and value, and where the
-    quarantine went. Exits 0 when every row is accepted, 1 when any row is rejected, 2 when
-    the file cannot be read or the institution/case study is unknown.
+    quarantine went. Exits 0 when every row is accepted, 1 when any row is rejected (or the
+    file has no rows), 2 when the file cannot be read or the institution/case study is unknown.
     """
     from .codebooks import CodebookError
     from .loading import validate_export
@@ -100,7 +100,7 @@ def validate_export_command(
     typer.echo(result.to_text(max_failures=max_failures))
     if written is not None:
         typer.echo(f"quarantine: {result.n_rejected} rejected rows written to {written}")
-    raise typer.Exit(code=1 if result.n_rejected else 0)
+    raise typer.Exit(code=1 if result.n_rejected or result.n_read == 0 else 0)
 
 
 @app.command()

@@ -330,18 +330,31 @@ def data_source_line(source: str, lang: str = "es") -> str:
     return text("rp_source_private", lang)
 
 
-def quarantine_sentence(inputs: Inputs, lang: str = "es") -> str:
-    """How many rows were read and how many were set aside, with where to find them."""
+def quarantine_sentence(inputs: Inputs, lang: str = "es", *, k: int | None = None) -> str:
+    """How many rows were read and how many were set aside, with where to find them. The
+    two numbers pass the disclosure gate first (rows accepted and quarantined, with the rows
+    read as their total): a quarantine of fewer than k rows is not given as a number."""
+    from .disclosure import gate_counts
+
     check_lang(lang)
+    accepted = inputs.n_read - inputs.n_quarantined
+    g = gate_counts(
+        pd.Series([accepted, inputs.n_quarantined], index=["accepted", "quarantined"]),
+        name="rows_read",
+        k=k,
+    )
+    read = g.totals["grand"]
+    quarantined = g.visible["quarantined"]
     if inputs.n_quarantined == 0:
-        return text("rp_quarantine_none", lang, n=thousands(inputs.n_read, lang))
-    share = inputs.n_quarantined / inputs.n_read if inputs.n_read else 0
+        return text("rp_quarantine_none", lang, n=thousands(read, lang))
+    if np.isnan(quarantined):
+        return text("rp_quarantine_few", lang, n=thousands(read, lang), k=g.k)
     return text(
         "rp_quarantine",
         lang,
-        n=thousands(inputs.n_read, lang),
-        q=thousands(inputs.n_quarantined, lang),
-        pct=pct(share, lang, 1),
+        n=thousands(read, lang),
+        q=thousands(quarantined, lang),
+        pct=pct(quarantined / read, lang, 1),
     )
 
 

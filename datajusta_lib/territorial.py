@@ -435,6 +435,7 @@ def plot_regions(
             ax.annotate(
                 label, (x, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
             )
+        ax.set_axisbelow(True)  # grid lines behind the bars
         ax.set_xlim(0, vmax * 1.3)
         ax.set_yticks(y, labels, fontsize=8.5)
         ax.set_ylim(len(labels) - 0.5, -0.5)  # north at the top
@@ -477,3 +478,38 @@ def counts_source_line(source: str, case_study: str, lang: str = "es") -> str:
 
 def rates_source_line(source: str, case_study: str, lang: str = "es") -> str:
     return f"{counts_source_line(source, case_study, lang)} {population_source_line(lang)}"
+
+
+# --------------------------------------------------------------------------------------
+# the page
+# --------------------------------------------------------------------------------------
+def page_title(case_study: str, lang: str = "es") -> str:
+    return text("terr_page_title", lang, case_study=canon.case_study_label(case_study, lang))
+
+
+def selection_sentence(sel: analysis.Selection, lang: str = "es") -> str:
+    """The period shown, how records are placed in it, and which institutions had records
+    that could not be placed (no usable date). No count is given here: counts go through
+    the gate and appear in the charts' data."""
+    check_lang(lang)
+    fmt = "%d-%m-%Y" if lang == "es" else "%Y-%m-%d"
+    out = text(
+        "terr_selection",
+        lang,
+        start=sel.start.strftime(fmt),
+        end=sel.end.strftime(fmt),
+        n=len(sel.institutions),
+    )
+    undated = [institution_name(i, short=True) for i, n in sel.undated.items() if n > 0]
+    if undated:
+        out += " " + text("terr_undated", lang, who=_join(undated, lang))
+    return out
+
+
+def what_region_means_table(case_study: str, institutions, lang: str = "es") -> PublishedTable:
+    return publish_table(
+        what_region_means(case_study, institutions, lang),
+        name=f"{case_study}_region_meaning",
+        kind="metadata",
+        origin=f"data/codebooks/{case_study}",
+    )

@@ -402,3 +402,47 @@ def test_matrix_chart_passes_the_figure_gate_only_with_its_tables():
     assert "3 %" in _texts(fig)
     assert disclosure.check_figure(fig, gm.tables) == []
     assert disclosure.check_figure(fig, []) != []
+
+
+def test_quarantine_sentence_passes_the_gate():
+    def inputs(n_read, n_q):
+        return profiles.Inputs("synthetic", pd.DataFrame(), pd.DataFrame(index=range(n_q)), n_read)
+
+    assert profiles.quarantine_sentence(inputs(4774, 48), "es").startswith(
+        "Se leyeron 4.774 filas; 48 (1,0 %) no cumplieron"
+    )
+    # 3 quarantined rows are fewer than k = 5: no number is given
+    assert profiles.quarantine_sentence(inputs(100, 3), "en", k=5).startswith(
+        "100 rows were read; fewer than 5 did not conform"
+    )
+    assert profiles.quarantine_sentence(inputs(100, 0), "en") == (
+        "100 rows were read and all conformed to their codebook."
+    )
+
+
+def test_quarantine_failures_parse_the_reasons_of_dj_quarantine():
+    q = pd.DataFrame(
+        {
+            "institution": ["ALFA", "ALFA", "BETA"],
+            "source_file": ["alfa.csv", "alfa.csv", "beta.csv"],
+            "source_row": [2, 3, 7],
+            "rules": ["x", "y", "z"],
+            "reasons": [
+                "SEXO (sex): unknown_category ('F/M')",
+                "FECHA (event_date): date_in_the_future ('2063-12-06'); INGRESO (report_date), "
+                "FECHA (event_date): report_date_before_event_date ('report 2019-12-06, event 2063-12-06')",
+                "CAUSA (record_id): duplicate_record_id ('1; 2'); EDAD (age): age_out_of_range (0-110) (157)",
+            ],
+        }
+    )
+    ff = profiles.quarantine_failures(q)
+    got = sorted(zip(ff["institution"], ff["field"], ff["row_id"], ff["rule"], strict=True))
+    assert got == [
+        ("ALFA", "event_date", "alfa.csv:3", "date_in_the_future"),
+        ("ALFA", "event_date", "alfa.csv:3", "report_date_before_event_date"),
+        ("ALFA", "report_date", "alfa.csv:3", "report_date_before_event_date"),
+        ("ALFA", "sex", "alfa.csv:2", "unknown_category"),
+        ("BETA", "age", "beta.csv:7", "age_out_of_range"),
+    ]
+    inv = profiles.invalid_counts(ff).set_index(["institution", "field"])["n_invalid"]
+    assert inv[("ALFA", "event_date")] == 1  # two rules, one row

@@ -66,6 +66,7 @@ def run_scenario(
     return {
         "scenario": name,
         "selection": selection,
+        "bootstrap": kind,
         "draws": draws,
         "n_boot": n_boot,
         "estimated": int(len(ok)),
@@ -98,6 +99,7 @@ def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
             {
                 "scenario": f"synthetic:{path.parent.name}",
                 "selection": "stepwise",
+                "bootstrap": "nonparametric",
                 "draws": 1,
                 "n_boot": n_boot,
                 "estimated": int(res.ok),
@@ -157,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         width = r.get("median_width_share", float("nan"))
         print(
-            f"| {r['scenario']} | {r['selection']} | {r['estimated']}/{r['draws']} | "
+            f"| {r['scenario']} | {r['selection']} | {r['bootstrap']} | "
+            f"{r['estimated']}/{r['draws']} | "
             f"{r['coverage']:.3f} | {r['relative_bias']:+.3f} | {width:.3f} |"
         )
     return 0

@@ -107,16 +107,21 @@ def _format_dates(d: pd.DatetimeIndex, fmt: str) -> np.ndarray:
     return d.strftime(fmt).to_numpy()
 
 
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def run_one(path: Path, institution: str, case_study: str) -> dict:
     """Time read + harmonise (which validates against the RecordModel contract) in this process."""
     from datajusta_lib import harmonise
 
     cb = codebooks.get(institution, case_study)
-    t0 = time.perf_counter()
+    c0, t0 = _cpu(), time.perf_counter()
     raw = readers.read_export(path, cb)
     t1 = time.perf_counter()
     result = harmonise.harmonise_raw(raw, cb, pseudonymise.SYNTHETIC_ONLY_PUBLIC_KEY)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), _cpu()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "rows": result.n_read,
@@ -125,46 +130,132 @@ def run_one(path: Path, institution: str, case_study: str) -> dict:
         "read_s": round(t1 - t0, 2),
         "harmonise_validate_s": round(t2 - t1, 2),
         "total_s": round(t2 - t0, 2),
+        "cpu_s": round(c2 - c0, 2),
         "rows_per_s": int(result.n_read / (t2 - t0)),
         "peak_rss_mib": int(peak_kib / 1024),
         "file_mib": round(path.stat().st_size / 2**20, 1),
     }
 
 
+def run_naive(path: Path, institution: str, case_study: str) -> dict:
+    """The baseline a researcher would write: pandas.read_csv, then a Python loop per row
+    (python-stdnum for the RUN, hmac for the key, dict look-ups, strptime), same rules."""
+    import hashlib
+    import hmac
+    from datetime import datetime
+
+    from stdnum.cl import rut
+
+    cb = codebooks.get(institution, case_study)
+    key = pseudonymise.SYNTHETIC_ONLY_PUBLIC_KEY
+    c0, t0 = _cpu(), time.perf_counter()
+    df = pd.read_csv(
+        path, sep=cb.export.delimiter, encoding=cb.export.encoding, dtype=str, keep_default_na=False
+    )
+    maps = {
+        k: {lab.upper(): v for lab, v in s.values.items()}
+        for k, s in cb.recorded.items()
+        if s.values
+    }
+    accepted, rejected = [], 0
+    for row in df.to_dict("records"):
+        out, ok = {}, True
+        for name, spec in cb.recorded.items():
+            v = row[spec.original_name].strip()
+            if v in cb.missing_tokens:
+                out[name] = None
+            elif name == "person_key":
+                ok &= rut.is_valid(v)
+                out[name] = hmac.new(
+                    key, ("RUN:" + rut.compact(v)).encode(), hashlib.sha256
+                ).hexdigest()
+            elif spec.dtype == "category":
+                ok &= v.upper() in maps[name]
+                out[name] = maps[name].get(v.upper())
+            elif spec.dtype == "date":
+                try:
+                    out[name] = datetime.strptime(v, cb.date_format(name))
+                except ValueError:
+                    ok = False
+            elif spec.dtype == "integer":
+                ok &= v.lstrip("-").isdigit() and 0 <= int(v) <= 110
+        if ok:
+            accepted.append(out)
+        else:
+            rejected += 1
+    records = pd.DataFrame(accepted)
+    t1, c1 = time.perf_counter(), _cpu()
+    return {
+        "rows": len(df),
+        "accepted": len(records),
+        "rejected": rejected,
+        "total_s": round(t1 - t0, 2),
+        "cpu_s": round(c1 - c0, 2),
+        "rows_per_s": int(len(df) / (t1 - t0)),
+    }
+
+
+def _child(mode: str, path: Path, cb: codebooks.Codebook) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path), cb.institution, cb.case_study],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    ap.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=100_000,
+        help="run the naive per-row baseline at scales up to this many rows",
+    )
     ap.add_argument("--institution", default="FISCALIA")
     ap.add_argument("--case-study", default="protest_violence")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(run_one(Path(args.child[0]), args.child[1], args.child[2])))
+        mode, path, inst, cs = args.child
+        fn = run_one if mode == "fast" else run_naive
+        print(json.dumps(fn(Path(path), inst, cs)))
         return
     cb = codebooks.get(args.institution, args.case_study)
     print(
         f"{cb.institution} / {cb.case_study}: {cb.export.format}, {cb.export.encoding}, "
-        f"delimiter {cb.export.delimiter!r}; {os.cpu_count()} CPUs"
+        f"delimiter {cb.export.delimiter!r}; {os.cpu_count()} CPUs; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"{'rows':>10} {'file MiB':>9} {'read s':>7} {'harm+val s':>10} {'total s':>8} "
-        f"{'rows/s':>9} {'peak MiB':>9} {'rejected':>9}"
+        f"{'rows':>9} {'MiB':>6} {'read s':>7} {'harm+val s':>10} {'total s':>8} {'cpu s':>6} "
+        f"{'rows/s':>8} {'peak MiB':>8} {'rejected':>8} {'naive s':>8} {'speed-up':>8}"
     )
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.rows:
             path = make_export(cb, n, Path(tmp) / f"export_{n}{Path(cb.export.filename).suffix}")
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", str(path), cb.institution, cb.case_study],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            r = json.loads(out.stdout.strip().splitlines()[-1])
+            r = _child("fast", path, cb)
+            naive, ratio = "", ""
+            if n <= args.baseline_rows:
+                b = _child("naive", path, cb)
+                assert b["rejected"] == r["rejected"], (b, r)
+                naive, ratio = f"{b['total_s']}", f"{b['total_s'] / r['total_s']:.1f}x"
             print(
-                f"{r['rows']:>10} {r['file_mib']:>9} {r['read_s']:>7} {r['harmonise_validate_s']:>10} "
-                f"{r['total_s']:>8} {r['rows_per_s']:>9} {r['peak_rss_mib']:>9} {r['rejected']:>9}"
+                f"{r['rows']:>9} {r['file_mib']:>6} {r['read_s']:>7} {r['harmonise_validate_s']:>10} "
+                f"{r['total_s']:>8} {r['cpu_s']:>6} {r['rows_per_s']:>8} {r['peak_rss_mib']:>8} "
+                f"{r['rejected']:>8} {naive:>8} {ratio:>8}"
             )
+            results.append({**r, "naive_total_s": float(naive) if naive else None})
             path.unlink()
+    out = ROOT / "benchmarks" / "results" / "ingest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"institution": cb.institution, "case_study": cb.case_study}
+    meta["load_average_after"] = os.getloadavg()[0]
+    out.write_text(json.dumps({**meta, "results": results}, indent=1), encoding="utf-8")
+    print(f"results: {out}")
 
 
 if __name__ == "__main__":

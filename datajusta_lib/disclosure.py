@@ -768,9 +768,7 @@ def gate_estimates(
     labels = (
         list(label_columns)
         if label_columns is not None
-        else [
-            c for c in df.columns if c not in observed and not pd.api.types.is_numeric_dtype(df[c])
-        ]
+        else [c for c in df.columns if c not in observed and _is_label_column(df[c])]
     )
     hide = np.zeros(len(df), dtype=bool)
     checks = []
@@ -806,6 +804,17 @@ def gate_estimates(
         "verification": {"method": "linear_programming", "observed_totals_assumed_known": True},
     }
     return out, gate
+
+
+def _is_label_column(col: pd.Series) -> bool:
+    """A column of words only (no value parses as a number): it names rows, it is not a
+    statistic, so it stays visible on a hidden row."""
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return False
+    numbers = pd.to_numeric(
+        col.dropna().astype(str).str.replace(",", ".", regex=False), errors="coerce"
+    )
+    return bool(numbers.isna().all())
 
 
 def check_estimates_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list[str]:

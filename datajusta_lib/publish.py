@@ -200,6 +200,7 @@ def publish_table(
     k: int | None = None,
     rounding: int | None = None,
     observed: str | Sequence[str] | None = None,
+    label_columns: Sequence[str] | None = None,
     origin: str | None = None,
     quasi_identifiers: Sequence[str] = (),
     sensitive: Sequence[str] = (),
@@ -240,7 +241,9 @@ def publish_table(
             raise ValueError(
                 f"table {name!r}: kind='estimates' needs observed=<record count column(s)>"
             )
-        frame, gate = dc.gate_estimates(df, name=name, observed=observed, k=k)
+        frame, gate = dc.gate_estimates(
+            df, name=name, observed=observed, k=k, label_columns=label_columns
+        )
     elif kind == "metadata":
         if not origin:
             raise ValueError(

@@ -459,6 +459,135 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+class _FastWorkbook:
+    """A lean XLSX reader for the plain workbooks institutions export: values only, formulas
+    as their text ("=..."), typed dates as datetimes, exactly like openpyxl's
+    ``values_only`` rows with ``data_only=False``, but without a Python object per cell.
+    Anything unusual raises, and the caller falls back to openpyxl."""
+
+    _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+    _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+    _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+    _V = re.compile(r"<v>(.*?)</v>", re.S)
+    _F = re.compile(r"<f\b[^>]*?(?:/>|>(.*?)</f>)", re.S)
+    _T = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
+    _RPH = re.compile(r"<rPh\b.*?</rPh>", re.S)
+    _REF = re.compile(r"([A-Z]+)(\d+)")
+
+    def __init__(self, path: Path):
+        import html
+
+        self._unescape = html.unescape
+        self.zip = zipfile.ZipFile(path)
+        wb = self._xml("xl/workbook.xml")
+        if "<sheet " not in wb and "<sheet\t" not in wb:
+            raise ValueError("no <sheet> element (prefixed XML?)")
+        rels = self._xml("xl/_rels/workbook.xml.rels")
+        targets = {}
+        for m in re.finditer(r"<Relationship\b([^>]*)/?>", rels):
+            a = dict(self._ATTR.findall(m.group(1)))
+            t = a.get("Target", "")
+            targets[a.get("Id")] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+        self.sheets: dict[str, str] = {}
+        for m in re.finditer(r"<sheet\b([^>]*)/?>", wb):
+            a = dict(self._ATTR.findall(m.group(1)))
+            self.sheets[self._unescape(a["name"])] = targets[a["r:id"]]
+        self.date1904 = bool(re.search(r'date1904="(1|true)"', wb))
+        self.shared = self._shared_strings()
+        self.date_styles = self._date_styles()
+
+    def _xml(self, name: str) -> str:
+        return self.zip.read(name).decode("utf-8")
+
+    def _shared_strings(self) -> list[str]:
+        if "xl/sharedStrings.xml" not in self.zip.namelist():
+            return []
+        xml = self._RPH.sub("", self._xml("xl/sharedStrings.xml"))
+        out = []
+        for si in re.finditer(r"<si\b[^>]*?(?:/>|>(.*?)</si>)", xml, re.S):
+            out.append(self._unescape("".join(t or "" for t in self._T.findall(si.group(1) or ""))))
+        return out
+
+    def _date_styles(self) -> set[int]:
+        from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+        if "xl/styles.xml" not in self.zip.namelist():
+            return set()
+        xml = self._xml("xl/styles.xml")
+        custom = {}
+        for m in re.finditer(r"<numFmt\b([^>]*)/?>", xml):
+            a = dict(self._ATTR.findall(m.group(1)))
+            custom[int(a["numFmtId"])] = self._unescape(a.get("formatCode", ""))
+        xfs = re.search(r"<cellXfs\b[^>]*>(.*?)</cellXfs>", xml, re.S)
+        dates = set()
+        for i, m in enumerate(re.finditer(r"<xf\b([^>]*?)(?:/>|>)", xfs.group(1) if xfs else "")):
+            fid = int(dict(self._ATTR.findall(m.group(1))).get("numFmtId", 0))
+            code = custom.get(fid, BUILTIN_FORMATS.get(fid, "General"))
+            if is_date_format(code):
+                dates.add(i)
+        return dates
+
+    def rows(self, sheet: str) -> list[tuple]:
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+        epoch = CALENDAR_MAC_1904 if self.date1904 else CALENDAR_WINDOWS_1900
+        xml = self._xml(self.sheets[sheet])
+        if "<sheetData" not in xml:
+            raise ValueError("no <sheetData> (prefixed XML?)")
+        out: list[tuple] = []
+        for row in self._ROW.finditer(xml):
+            r = int(dict(self._ATTR.findall(row.group(1)))["r"])
+            while len(out) < r - 1:
+                out.append(())
+            cells: list = []
+            for c in self._CELL.finditer(row.group(2) or ""):
+                a = dict(self._ATTR.findall(c.group(1)))
+                body = c.group(2) or ""
+                ref = self._REF.fullmatch(a["r"]) if "r" in a else None
+                col = _col_index(ref.group(1)) if ref else len(cells)
+                while len(cells) < col:
+                    cells.append(None)
+                kind = a.get("t", "n")
+                f = self._F.search(body)
+                v = self._V.search(body)
+                raw = self._unescape(v.group(1)) if v else None
+                if f is not None:
+                    value = "=" + self._unescape(f.group(1) or "")
+                elif kind == "s":
+                    value = self.shared[int(raw)]
+                elif kind == "inlineStr":
+                    value = self._unescape(
+                        "".join(t or "" for t in self._T.findall(self._RPH.sub("", body)))
+                    )
+                elif kind in ("str", "e"):
+                    value = raw
+                elif kind == "b":
+                    value = raw in ("1", "true")
+                elif kind == "d":
+                    value = datetime.fromisoformat(raw) if raw else None
+                elif raw is None or raw == "":
+                    value = None
+                else:
+                    num = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+                    if int(a.get("s", 0)) in self.date_styles:
+                        value = from_excel(num, epoch)
+                    else:
+                        value = num
+                cells.append(value)
+            out.append(tuple(cells))
+        return out
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
 def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = None) -> RawTable:
     """Read a workbook: find the data sheet and the header below any title rows."""
     from openpyxl import load_workbook
@@ -477,26 +606,36 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
             "not an XLSX workbook (no ZIP signature); is it a CSV or an old .xls?",
         )
     try:
-        wb = load_workbook(path, read_only=True, data_only=False)
-    except (
-        zipfile.BadZipFile,
-        InvalidFileException,
-        KeyError,
-        OSError,
-        ValueError,
-        TypeError,
-    ) as exc:
-        raise ReadError(file, "corrupt_xlsx", f"the workbook cannot be opened: {exc}") from None
+        book = _FastWorkbook(path)
+        names = list(book.sheets)
+        sheet_rows = book.rows
+        close = book.close
+    except Exception:  # noqa: BLE001 - anything unusual: openpyxl reads it (or says why not)
+        try:
+            wb = load_workbook(path, read_only=True, data_only=False)
+        except (
+            zipfile.BadZipFile,
+            InvalidFileException,
+            KeyError,
+            OSError,
+            ValueError,
+            TypeError,
+        ) as exc:
+            raise ReadError(file, "corrupt_xlsx", f"the workbook cannot be opened: {exc}") from None
+        names = list(wb.sheetnames)
+
+        def sheet_rows(name):
+            return [tuple(r) for r in wb[name].iter_rows(values_only=True)]
+
+        close = wb.close
     try:
-        info = ReadInfo(file=file, format="xlsx", sheets=list(wb.sheetnames))
+        info = ReadInfo(file=file, format="xlsx", sheets=names)
         declared = spec.sheet if spec else None
-        order = ([declared] if declared in wb.sheetnames else []) + [
-            s for s in wb.sheetnames if s != declared
-        ]
+        order = ([declared] if declared in names else []) + [s for s in names if s != declared]
         best = None  # (score, sheet, rows, header index)
         for name in order:
             try:
-                rows = [tuple(r) for r in wb[name].iter_rows(values_only=True)]
+                rows = sheet_rows(name)
             except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
                 raise ReadError(
                     file, "corrupt_xlsx", f"sheet {name!r} cannot be read: {exc}"
@@ -506,13 +645,13 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
                 best = (1, name, rows, h)
                 break
             for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
-                s = _score(r, expected)
-                if best is None or s > best[0]:
-                    best = (s, name, rows, i)
+                sc = _score(r, expected)
+                if best is None or sc > best[0]:
+                    best = (sc, name, rows, i)
             if best and best[0] == len(expected):
                 break
     finally:
-        wb.close()
+        close()
     if best is None or best[0] == 0:
         exp = ", ".join(list(expected or [])[:6])
         raise ReadError(

@@ -162,3 +162,52 @@ def test_every_codebook_round_trips_through_its_own_format(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ReadError, match="file_not_found"):
         read_export(tmp_path / "nope.csv", get(*FISC))
+
+
+def _strip(rows):
+    out = [
+        tuple(r[: max([i + 1 for i, v in enumerate(r) if v not in (None, "")] or [0])])
+        for r in rows
+    ]
+    while out and out[-1] == ():
+        out.pop()
+    return out
+
+
+def test_the_lean_xlsx_reader_reads_what_openpyxl_reads(tmp_path):
+    from openpyxl import load_workbook
+
+    wb = Workbook()  # the normal writer: shared strings and styles
+    ws = wb.active
+    ws.title = "Datos & notas"
+    ws.append(['Título <con> "comillas" & acentos: Ñuñoa'])
+    ws.append([])
+    ws.append(["id", "fecha", "edad", "peso", "activo", "fórmula", "vacía", "texto"])
+    ws.append(["A-1", dt.datetime(2020, 3, 4), 34, 61.5, True, "=SUM(C4:C5)", None, "  espacios  "])
+    ws.append(
+        [
+            "A-2",
+            dt.date(2019, 10, 18),
+            0,
+            1e-3,
+            False,
+            '=HYPERLINK("http://x","y")',
+            None,
+            "línea\nnueva",
+        ]
+    )
+    ws["D6"] = 43831
+    ws["D6"].number_format = "dd/mm/yyyy"  # a custom date format on a number
+    ws["G7"] = "sola"  # a gap before it
+    other = wb.create_sheet("Hoja2")
+    other.append(["x"])
+    path = tmp_path / "b.xlsx"
+    wb.save(path)
+    fast = readers._FastWorkbook(path)
+    ref = load_workbook(path, read_only=True, data_only=False)
+    assert list(fast.sheets) == ref.sheetnames
+    for name in ref.sheetnames:
+        expected = _strip([tuple(r) for r in ref[name].iter_rows(values_only=True)])
+        assert _strip(fast.rows(name)) == expected, name
+    fast.close()
+    ref.close()

@@ -106,6 +106,8 @@ class InstitutionInfo:
     unit: str
     recorded: frozenset[str]
     definition_changes: tuple[dict, ...] = ()
+    # canonical values the codebook can map to, per category field (empty: not known)
+    possible: Mapping[str, frozenset] = field(default_factory=dict)
 
     @property
     def date_basis(self) -> str | None:
@@ -132,6 +134,11 @@ def institution_info(case_study: str, institutions: Iterable[str] | None = None)
             unit=cb.unit_of_count,
             recorded=frozenset(cb.recorded),
             definition_changes=tuple(cb.definition_changes),
+            possible={
+                name: frozenset(v for v in spec.values.values() if v is not None)
+                for name, spec in cb.recorded.items()
+                if spec.values
+            },
         )
     return out
 
@@ -170,8 +177,9 @@ def select(
     ``date`` (added) is the event date where the institution records it, else the report
     date. Records without that date cannot be placed in a period and are left out, counted
     per institution in ``undated`` (within the region, when one is chosen). The period
-    defaults to the case study's period (``data/canonical.yaml``), narrowed to the dates
-    the records cover (from the first record; an open end becomes the last record). With a ``region`` (official two-digit code), records of the
+    defaults to the case study's period (``data/canonical.yaml``), narrowed to the years
+    the records cover (from 1 January of the first record's year; an open end becomes the
+    last record). With a ``region`` (official two-digit code), records of the
     period from other regions or without a region are left out and counted in
     ``outside_region``.
     """
@@ -199,10 +207,11 @@ def select(
     dated = df["date"].notna()
     if period_start is not None:
         start = pd.Timestamp(period_start)
-    else:  # the case study's start, or the first record when the records begin later
+    else:  # the case study's start, or 1 January of the first record's year if later
         start = pd.Timestamp(cs["start"])
         if dated.any():
-            start = max(start, df.loc[dated, "date"].min().normalize())
+            first = df.loc[dated, "date"].min()
+            start = max(start, pd.Timestamp(year=first.year, month=1, day=1))
     end_param = period_end if period_end is not None else cs["end"]
     if end_param is not None:
         end = pd.Timestamp(end_param)
@@ -451,7 +460,8 @@ def profile(
     if coarse and field_name in COARSE_ORDER:
         cats = [*COARSE_ORDER[field_name], *([OTHER] if OTHER in set(values) else []), MISSING]
     else:
-        cats = _profile_categories(values, field_name, sel.case_study)
+        possible = set().union(*(info[i].possible.get(field_name, ()) for i in recording))
+        cats = _profile_categories(values, field_name, sel.case_study, possible)
     rows = []
     for inst in sel.institutions:
         unit = info[inst].unit
@@ -469,8 +479,11 @@ def profile(
     )
 
 
-def _profile_categories(values: pd.Series, field_name: str, case_study: str) -> list:
-    """Every canonical category (zeros shown: a category nobody is in is informative),
+def _profile_categories(
+    values: pd.Series, field_name: str, case_study: str, possible: set | None = None
+) -> list:
+    """Every canonical category some institution on the page can record (zeros shown: a
+    possible category nobody is in is informative; one no codebook maps to is left out),
     then any other value present, then OTHER and MISSING."""
     try:
         vocab = canon.vocabulary(field_name, case_study)
@@ -478,6 +491,9 @@ def _profile_categories(values: pd.Series, field_name: str, case_study: str) -> 
         vocab = []
     if field_name == "age_band":
         vocab = AGE_LABELS
+    elif possible:
+        present_values = set(values.unique())
+        vocab = [v for v in vocab if v in possible or v in present_values]
     present = set(values.unique())
     if field_name == "nationality":  # no closed vocabulary: Chile first, then by frequency
         ranked = [v for v in values.value_counts().index if v not in (MISSING, OTHER, CHILE)]
@@ -591,7 +607,7 @@ def _comparisons() -> dict:
 
 def comparable_figures(case_study: str) -> list[dict]:
     """Published figures that count what an institution's records count (one dict per
-    figure: figure, institution, where, date, note)."""
+    figure: figure, institution, where, date, period, note)."""
     out = []
     for entry in _comparisons().get(case_study, []) or []:
         for fig in entry["figures"]:
@@ -601,6 +617,7 @@ def comparable_figures(case_study: str) -> list[dict]:
                     "institution": entry["institution"],
                     "where": entry.get("where") or {},
                     "date": entry.get("date"),
+                    "period": entry.get("period"),
                     "note": entry.get("note") or {},
                 }
             )
@@ -624,7 +641,9 @@ def published_comparison(
     ``comparisons``) whose institution is on the page and whose period overlaps the page's
     period: the records of that institution matching its ``where`` filter with a date (the
     entry's ``date``, else the institution's date basis) inside the figure's own period,
-    counted in the institution's unit. The published value keeps its unit, source address
+    counted in the institution's unit (an entry's ``period`` replaces the figure's period
+    for the records, when the figure's period is not the one its events fall in, e.g. a
+    programme's activity period). The published value keeps its unit, source address
     and publication date. National figures only: the page's region filter does not apply.
     Columns: figure, published_institution, metric, published_value, published_unit,
     period_start, period_end, as_of, source_url, institution, unit, n.
@@ -651,7 +670,12 @@ def published_comparison(
             d = d[d[col].isin(allowed)]
         date_col = e["date"] or info[inst].date_basis
         dates = pd.to_datetime(d[date_col])
-        inside = (dates >= fig["period_start"]) & (dates < fig["period_end"] + pd.Timedelta(days=1))
+        lo_rec, hi_rec = (
+            (pd.Timestamp(e["period"][0]), pd.Timestamp(e["period"][1]))
+            if e.get("period")
+            else (fig["period_start"], fig["period_end"])
+        )
+        inside = (dates >= lo_rec) & (dates < hi_rec + pd.Timedelta(days=1))
         rows.append(
             {
                 "figure": e["figure"],

@@ -13,6 +13,8 @@ alternative that lists every value the chart shows.
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -360,8 +362,9 @@ def volumes_alt(
         groups = list(d.groupby(series, sort=False)) if series else [(None, d)]
         for cat, g in groups:
             head = _inst(inst, lang) + (f", {category_label(series, cat, lang)}" if cat else "")
+            partial = f" ({text('cs_partial_short', lang)})"
             vals = "; ".join(
-                f"{p}{' (' + text('cs_partial_short', lang) + ')' if part else ''}: {count_text(n, lang)}"
+                f"{p}{partial if part else ''}: {count_text(n, lang)}"
                 for p, part, n in zip(g["period"], g["partial"], g["n"], strict=True)
             )
             parts.append(f"{head} ({unit}): {vals}.")
@@ -370,7 +373,7 @@ def volumes_alt(
 
 
 # -------------------------------------------------------------------- bars per panel
-def _bars_panel(ax, lengths, labels, inst, hatches) -> None:
+def _bars_panel(ax, lengths, labels, inst, hatches, xmax: float | None = None) -> None:
     """Horizontal bars (first on top) in the institution's colour; a hatched bar is grey
     (missing) or a lighter shade (a separate exit); ``labels`` are written at the bar ends
     and a hidden value (NaN) gets no bar, only its ``[c]``."""
@@ -394,8 +397,9 @@ def _bars_panel(ax, lengths, labels, inst, hatches) -> None:
             fontsize=8.5,
             color=GREY_EDGE if hidden else "black",
         )
-    finite = lengths[np.isfinite(lengths)]
-    xmax = finite.max() if finite.size and finite.max() > 0 else 1.0
+    if xmax is None:
+        finite = lengths[np.isfinite(lengths)]
+        xmax = finite.max() if finite.size and finite.max() > 0 else 1.0
     ax.set_xlim(0, xmax * 1.5)
     ax.set_ylim(len(lengths) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
@@ -428,10 +432,10 @@ def categories_chart(
     """A distribution per institution (victim profile, perpetrator, classification, area).
 
     One panel per institution that records the field; bars are the share of the
-    institution's records in each category (from gated counts and published totals),
-    labelled "n (share)"; missing is grey and hatched. The institutions that do not record
-    the field share one last hatched panel that names them. ``df``: institution, unit,
-    <key>, n, share.
+    institution's records in each category (from gated counts and published totals), on
+    one scale for every panel, labelled "n (share)"; missing is grey and hatched. The
+    institutions that do not record the field share one last hatched panel that names
+    them. ``df``: institution, unit, <key>, n, share.
     """
     check_lang(lang)
     insts = list(dict.fromkeys(df["institution"]))
@@ -450,6 +454,9 @@ def categories_chart(
         what = field_label(field_name, lang).lower()
         labeller = lambda v, lg: category_label(field_name, v, lg)  # noqa: E731
     ticks = [labeller(c, lang) for c in cats]
+    shares = df.loc[df[key] != NOT_RECORDED, "share"].to_numpy(dtype=float)
+    shares = shares[np.isfinite(shares)]
+    common = shares.max() if shares.size and shares.max() > 0 else None  # one scale for all
     for j, (ax, inst) in enumerate(zip(axes, panels, strict=False)):
         first_col = j % ncols == 0
         if inst == "__silent__":
@@ -461,7 +468,7 @@ def categories_chart(
         d = df[df["institution"] == inst].set_index(key).reindex(cats)
         hatches = [GREY_HATCH if c == MISSING else None for c in cats]
         labels = [_n_share(n, sh, lang) for n, sh in zip(d["n"], d["share"], strict=True)]
-        _bars_panel(ax, d["share"].to_numpy(dtype=float), labels, inst, hatches)
+        _bars_panel(ax, d["share"].to_numpy(dtype=float), labels, inst, hatches, xmax=common)
         ax.set_yticks(range(len(cats)), ticks if first_col else [""] * len(cats), fontsize=9)
         ax.set_title(_panel_title(inst, d["unit"].dropna().iloc[0], lang), fontsize=10)
         ax.set_xlabel(text("cs_share_axis", lang), fontsize=8.5)
@@ -682,10 +689,8 @@ def _comparison_row_label(row, lang: str) -> str:
         period = f"{_date(start, lang)} – {_date(end, lang)}"
     from .published import metric_label
 
-    what = metric_label(row.metric, lang)
-    if len(what) > 38:
-        what = what[:37].rstrip() + "…"
-    return f"{period} ({row.figure})\n{what}"
+    what = textwrap.shorten(metric_label(row.metric, lang), width=60, placeholder="…")
+    return f"{period} ({row.figure})\n" + "\n".join(textwrap.wrap(what, width=32))
 
 
 def comparison_alt(

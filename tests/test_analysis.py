@@ -153,7 +153,7 @@ def test_select_period_region_and_institutions(frame):
 
 def test_select_defaults_to_the_case_study_period_and_rejects_bad_input(frame):
     sel = an.select(frame, CS, INFO)
-    assert sel.start == pd.Timestamp("2019-01-10")  # the first record, after 2011-04-08
+    assert sel.start == pd.Timestamp("2019-01-01")  # the first record's year, after 2011-04-08
     early = records(
         [
             {"institution": "B", "report_date": "2005-01-01"},
@@ -270,6 +270,25 @@ def test_profile_sex_shows_missing_and_not_recorded(frame):
     assert b.to_dict() == {"female": 2, "male": 0, "intersex": 0, MISSING: 1}
     p = an.profile(sel_of(frame), INFO, "nationality")
     assert an.counts_series(p, "B", "category").to_dict() == {NOT_RECORDED: 3}
+
+
+def test_profile_leaves_out_categories_no_codebook_can_record(frame):
+    info = dict(INFO)
+    info["A"] = InstitutionInfo(
+        "A", "offences", INFO["A"].recorded, possible={"sex": frozenset({"female", "male"})}
+    )
+    p = an.profile(sel_of(frame), info, "sex")
+    # A's codebook maps only to female and male, B's gives no mapping: intersex is left out
+    assert an.counts_series(p, "A", "category").to_dict() == {"female": 2, "male": 1, MISSING: 1}
+    info["A"] = InstitutionInfo(
+        "A", "offences", INFO["A"].recorded, possible={"sex": frozenset({"female"})}
+    )
+    p = an.profile(sel_of(frame), info, "sex")
+    # male is not mappable by A but is present in the records: it stays
+    assert list(an.counts_series(p, "A", "category").index) == ["female", "male", MISSING]
+    real = an.institution_info("protest_violence")
+    assert "intimate_partner" not in real["INDH"].possible["perpetrator_type"]
+    assert "carabineros" in real["INDH"].possible["perpetrator_type"]
 
 
 def test_age_bands_are_computed_from_age_not_imputed(frame):
@@ -459,6 +478,20 @@ def test_published_comparison_counts_records_in_each_figures_period(frame):
     assert (out["source_url"] == "https://example.org/a").all()
     out = an.published_comparison(frame, CS, INFO, figures, comparisons=comps, institutions=["A"])
     assert out["institution"].unique().tolist() == ["A"]
+    # an entry's own period replaces the figure's for the records (x2 is 2021)
+    own = [
+        {
+            "figure": "x2",
+            "institution": "B",
+            "where": {},
+            "date": None,
+            "period": ["2020-01-01", "2021-07-31"],
+            "note": {},
+        }
+    ]
+    out = an.published_comparison(frame, CS, INFO, figures, comparisons=own)
+    assert out["n"].tolist() == [2]  # 2020-05-05 and 2021-07-07; not 2021-08-08
+    assert out["period_end"].tolist() == [pd.Timestamp("2021-12-31")]  # the figure's, as published
     bad = [{"figure": "zz", "institution": "A", "where": {}, "date": None, "note": {}}]
     with pytest.raises(KeyError, match="zz"):
         an.published_comparison(frame, CS, INFO, figures, comparisons=bad)

@@ -175,6 +175,7 @@ def test_categories_chart_panels_values_missing_and_not_recorded():
     assert t0 == ["60 (60 %)", "30 (30 %)", "0 (0 %)", "10 (10 %)"]
     t1 = [t.get_text() for t in axes[1].texts]
     assert t1 == ["[c]", "40 (80 %)", "[c]", "6 (12 %)"]
+    assert axes[0].get_xlim() == axes[1].get_xlim() == (0, 120.0)  # one scale: 80 % * 1.5
     silent = " ".join(t.get_text() for t in axes[2].texts)
     assert "Carabineros" in silent and "sexo" in silent
     assert axes[2].patches and axes[2].patches[0].get_hatch() == charts.GREY_HATCH

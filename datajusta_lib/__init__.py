@@ -34,6 +34,9 @@ _API = {
     "text": "i18n",
     # case-study pages (trafficking, attempted femicide, protest violence)
     "CasePage": "case_pages",
+    # recording practices and the territorial view
+    "recording_matrix": "profiles",
+    "region_counts": "territorial",
     # multiple systems estimation: dj.mse.estimate, dj.mse.capture_histories, ...
     "mse": "mse",
     # synthetic data: the published figures each synthetic count is calibrated to

@@ -10,6 +10,7 @@ against the contracts and returns a :class:`Codebook`; any problem raises
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -456,6 +457,37 @@ def _parse_field(name: str, spec, problems: list[str]) -> FieldSpec | None:
     )
 
 
+def _passed_marker(cb: Codebook) -> Path | None:
+    """Where a codebook whose tables passed the pandera contracts is remembered, keyed by
+    the content of the codebook and of everything the contracts read (so a change to any of
+    them checks it again). The contract pass costs ~0.1 s a codebook; notebooks load many."""
+    try:
+        from .paths import data_dir, outputs_dir, reference_dir
+
+        h = hashlib.sha256(json.dumps(cb.raw, sort_keys=True, default=str).encode())
+        here = Path(__file__).resolve().parent
+        for f in (
+            here / "codebooks.py",
+            here / "contracts.py",
+            data_dir() / "canonical.yaml",
+            reference_dir() / "regions.csv",
+        ):
+            if f.is_file():
+                h.update(f.read_bytes())
+        h.update(str(cb.path.name).encode() + str(cb.path.parent.name).encode())
+        return outputs_dir() / "cache" / "codebooks" / f"{h.hexdigest()[:32]}.passed"
+    except OSError:
+        return None
+
+
+def _touch(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # a read-only outputs folder only costs the check next time
+
+
 def parse_codebook(doc: dict, path: Path | str) -> Codebook:
     """Check a parsed YAML document and build the Codebook, or raise CodebookError."""
     path = Path(path)
@@ -597,12 +629,13 @@ def parse_codebook(doc: dict, path: Path | str) -> Codebook:
             notes=doc.get("notes") or {},
             raw=doc,
         )
-        problems += _contract_problems(
-            cb.fields.assign(definition_changed=cb.fields["definition_changed"]),
-            CodebookFieldContract,
-            "fields",
-        )
-        problems += _contract_problems(cb.mappings, CodebookMappingContract, "values")
+        marker = _passed_marker(cb)
+        if marker is None or not marker.is_file():
+            contract = _contract_problems(cb.fields, CodebookFieldContract, "fields")
+            contract += _contract_problems(cb.mappings, CodebookMappingContract, "values")
+            problems += contract
+            if marker is not None and not contract:
+                _touch(marker)
         for k, s in cb.recorded.items():
             for label, value in (s.values or {}).items():
                 if value is not None and normalise_label(label) in {

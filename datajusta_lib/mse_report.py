@@ -385,6 +385,28 @@ def linkage_text(ch, lang: str = "es") -> str:
     return " ".join(parts)
 
 
+def load_records(case_study: str, source: str = "synthetic") -> pd.DataFrame:
+    """The case study's canonical records (``dj.load``) without printing ingestion warnings
+    on the page: rows quarantined at ingestion are said by :func:`quarantine_text` instead."""
+    import warnings
+
+    from .loading import load
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*quarantined; see dj\.quarantine")
+        return load(case_study, source=source)
+
+
+def quarantine_text(records: pd.DataFrame, lang: str = "es") -> str:
+    """How many rows ingestion refused (they are in no list of this page); '' if none."""
+    loads = records.attrs.get("ingestion", [])
+    rejected = sum(int(x.get("n_rejected", 0)) for x in loads)
+    read = sum(int(x.get("n_read", 0)) for x in loads)
+    if not rejected:
+        return ""
+    return t("quarantined", lang, rejected=thousands(rejected, lang), read=thousands(read, lang))
+
+
 def source_line(source: str, lang: str = "es") -> str:
     """The source line under every table and chart of the page."""
     import json

@@ -191,3 +191,11 @@ def test_model_spread_is_said_plainly(uk, reference_dir):
     assert rep.model_spread_text({"main": far["bic"]}, "en") == ""
     moderate = {m: mse.estimate(table, selection=m, n_boot=0) for m in ("stepwise", "main")}
     assert "by about 19%" in rep.model_spread_text(moderate, "en")  # 11,313 vs 13,444
+
+
+def test_quarantine_is_said_from_the_ingestion_record():
+    recs = pd.DataFrame({"institution": ["PDI"], "person_key": [None]})
+    assert rep.quarantine_text(recs, "en") == ""
+    recs.attrs["ingestion"] = [{"n_read": 1200, "n_rejected": 7}, {"n_read": 30, "n_rejected": 0}]
+    assert "7 of 1,230 rows" in rep.quarantine_text(recs, "en")
+    assert "7 de 1.230 filas" in rep.quarantine_text(recs, "es")

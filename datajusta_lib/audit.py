@@ -96,6 +96,7 @@ def _codebooks(case_study: str) -> list[cbm.Codebook]:
 @dataclass(frozen=True)
 class FieldFindings:
     institution: str
+    delivered: int  # columns the export holds (record id, recorded fields, extra columns)
     collected: tuple[str, ...]  # canonical fields recorded (+ person_name)
     needed: tuple[str, ...]  # needed and recorded (or recorded in finer detail)
     finer: tuple[str, ...]  # recorded in more detail than the purpose needs
@@ -127,6 +128,7 @@ def field_findings(case_study: str) -> list[FieldFindings]:
         out.append(
             FieldFindings(
                 cb.institution,
+                len(cb.columns()),
                 tuple(collected),
                 tuple(satisfied),
                 tuple(finer),
@@ -154,7 +156,7 @@ def fields_table(case_study: str, lang: str) -> PublishedTable:
                 L("col_needed", lang): names(f.needed),
                 L("col_finer", lang): names(f.finer),
                 L("col_excess", lang): names(f.excess),
-                L("col_dropped", lang): _join(f.dropped, lang),
+                L("col_dropped", lang): names(f.dropped),
                 L("col_missing", lang): names(f.missing),
             }
         )
@@ -744,9 +746,17 @@ class Item:
         }
 
 
+def num(value: float, lang: str, decimals: int = 1) -> str:
+    """A number for a sentence: decimal comma in Spanish, point in English."""
+    out = f"{value:,.{decimals}f}"
+    if lang == "es":
+        out = out.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return out
+
+
 def _fewer(n: int, k: int, lang: str) -> str:
     """A count for a sentence: itself when 0 or >= k, else "fewer than k" (never 1..k-1)."""
-    return str(n) if n == 0 or n >= k else L("fewer_than", lang, k=k)
+    return num(n, lang, 0) if n == 0 or n >= k else L("fewer_than", lang, k=k)
 
 
 def checklist(
@@ -813,7 +823,7 @@ def checklist(
             "identifiers_pseudonymised",
             "met" if ok else "not_met",
             {
-                "keys": len(keys),
+                "keys": num(len(keys), lang, 0),
                 "bad_keys": bad_keys,
                 "hits": len(hits),
                 "columns": _join(extra_cols, lang),
@@ -835,7 +845,7 @@ def checklist(
             "rejected_kept",
             "met" if balanced and accepted_match else "not_met",
             {
-                "read": int(ing["read"].sum()),
+                "read": num(int(ing["read"].sum()), lang, 0),
                 "rejected": _fewer(int(ing["rejected"].sum()), k, lang),
                 "institutions": len(ing),
             },
@@ -847,7 +857,7 @@ def checklist(
         Item(
             "lineage",
             "met" if bool(lineage.all()) else "not_met",
-            {"pct": round(100 * float(lineage.mean()), 1) if len(records) else 0.0},
+            {"pct": num(100 * float(lineage.mean()) if len(records) else 0.0, lang)},
         )
     )
     # 6-9. consent, purpose, retention, access: recorded in the codebooks?
@@ -912,7 +922,7 @@ def checklist(
         Item(
             "microdata_not_published",
             "met",
-            {"pct_unique": round(100 * unique / n, 1) if n else 0.0, "k": k},
+            {"pct_unique": num(100 * unique / n if n else 0.0, lang), "k": k},
         )
     )
     # 14. synthetic data labelled as such
@@ -1017,8 +1027,8 @@ def reidentification_text(risk: list[Reidentification], lang: str, k: int) -> st
     text_ = L(
         "reid_summary",
         lang,
-        pct_unique=round(100 * unique / n, 1) if n else 0.0,
-        pct_below=round(100 * below / n, 1) if n else 0.0,
+        pct_unique=num(100 * unique / n if n else 0.0, lang),
+        pct_below=num(100 * below / n if n else 0.0, lang),
         k=k,
     )
     if worst is not None and worst.records:
@@ -1026,7 +1036,7 @@ def reidentification_text(risk: list[Reidentification], lang: str, k: int) -> st
             "reid_worst",
             lang,
             institution=_inst(worst.institution, lang),
-            pct=round(100 * worst.unique / worst.records, 1),
+            pct=num(100 * worst.unique / worst.records, lang),
             qi=" × ".join(field_name(q, lang) for q in worst.quasi_identifiers),
         )
     return text_
@@ -1075,7 +1085,7 @@ def reidentification_alt(gated, lang: str) -> str:
     parts = []
     for inst, row in shares.iterrows():
         unique = row.iloc[0]
-        parts.append(f"{inst}: {dc.SUPPRESSED if np.isnan(unique) else f'{unique:.1f} %'}")
+        parts.append(f"{inst}: {dc.SUPPRESSED if np.isnan(unique) else num(unique, lang) + ' %'}")
     return L("fig_reid_alt", lang, values="; ".join(parts))
 
 

@@ -1348,11 +1348,11 @@ def label(key: str, lang: str = "es", **values) -> str:
 def reader_note(gate: dict, lang: str = "es") -> str:
     """The note under a gated table: what ``[c]`` means and any rounding."""
     rule = gate.get("rule")
-    if rule == "small_cell_suppression":
+    note = ""
+    if rule == "small_cell_suppression" and gate.get("suppressed_cells"):
         note = label("suppressed_note", lang, k_minus_1=int(gate["k"]) - 1)
-        if gate.get("rounding"):
-            note += " " + label("rounded_note", lang, base=gate["rounding"]["base"])
-        return note
-    if rule == "estimates_from_at_least_k_records":
-        return label("estimates_note", lang, k=gate["k"])
-    return ""
+    elif rule == "estimates_from_at_least_k_records" and gate.get("suppressed_rows"):
+        note = label("estimates_note", lang, k=gate["k"])
+    if rule == "small_cell_suppression" and gate.get("rounding"):
+        note = (note + " " + label("rounded_note", lang, base=gate["rounding"]["base"])).strip()
+    return note

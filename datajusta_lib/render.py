@@ -45,6 +45,8 @@ from .render_plan import Page, load_reports, plan_pages
 # identifier scan and disclosure check here.
 SITE_CHECKS: list[str | Callable[[Path], list[str]]] = [
     "datajusta_lib.render_output:check_self_contained",
+    "datajusta_lib.disclosure:site_check",
+    "datajusta_lib.scanner:site_check",
 ]
 CELL_TIMEOUT = 1800  # seconds one cell may run before its page fails
 KERNEL = "datajusta"

@@ -41,6 +41,12 @@ _API = {
     "mse": "mse",
     # synthetic data: the published figures each synthetic count is calibrated to
     "calibration_table": "synthetic",
+    # disclosure control: the publish gate (docs/disclosure.md) and the identifier scanner
+    "gate_counts": "disclosure",
+    "publish_table": "publish",
+    "k_anonymity": "disclosure",
+    "l_diversity": "disclosure",
+    "scan_path": "scanner",
 }
 
 __all__ = sorted([*_API, "__version__"])

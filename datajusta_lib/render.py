@@ -217,8 +217,7 @@ def _site_key(keys: dict, fp, checks: list, source: str) -> str:
     recipe = {
         "pages": keys,
         "library": fp.library,
-        "modules": fp.modules,
-        "data": fp.data,
+        "modules": fp.modules,  # the index and the checks are library code too
         "source": source,
         "checks": [_check_name(c) for c in checks],
     }

@@ -46,10 +46,8 @@ class Report:
 
     @property
     def notebook_relpath(self) -> str:
-        try:
-            return self.notebook.relative_to(project_root()).as_posix()
-        except ValueError:
-            return self.notebook.as_posix()
+        """The notebook as the report list names it (relative to the list's folder)."""
+        return json.loads(self.entry)["notebook"]
 
 
 @dataclass(frozen=True)

@@ -177,3 +177,31 @@ def mse_command(
     if notes:
         typer.echo(notes)
     raise typer.Exit(code=0 if res.ok else 3)
+
+
+@app.command("scan")
+def scan_command(
+    path: Path = typer.Argument(..., help="A rendered site (or any folder or file) to check."),
+    names: bool = typer.Option(True, help="Also look for names of the synthetic population."),
+    disclosure: bool = typer.Option(True, help="Also run the site-level disclosure check on a folder."),
+) -> None:
+    """Look for direct identifiers (RUN, e-mail, phone, birth dates, passports, synthetic
+    names) and tables that did not pass the disclosure gate (docs/disclosure.md).
+
+    Prints one line per problem (file, line, kind, match). Exit 0 when clean, 1 when anything
+    was found, 2 for a missing path.
+    """
+    from . import disclosure as dc
+    from . import scanner
+
+    if not path.exists():
+        typer.echo(f"{path}: no such file or folder", err=True)
+        raise typer.Exit(code=2)
+    index = scanner.default_name_index() if names else scanner.NameIndex.build([])
+    problems = scanner.problems(scanner.scan_path(path, names=index))
+    if disclosure and path.is_dir():
+        problems += dc.site_check(path)
+    for p in problems:
+        typer.echo(p)
+    typer.echo(f"{len(problems)} problem(s) in {path}", err=True)
+    raise typer.Exit(code=1 if problems else 0)

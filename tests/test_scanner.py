@@ -246,3 +246,20 @@ def test_names_from_the_exports_when_no_truth(tmp_path, monkeypatch):
 def test_scan_frame_for_loaded_records():
     df = pd.DataFrame({"obs": ["sin novedad", "contacto ana@example.cl"], "n": [1, 2]})
     assert [(h.kind, h.match) for h in sc.scan_frame(df)] == [("email", "ana@example.cl")]
+
+
+# ----------------------------------------------------------------------------- command line
+def test_scan_command(site, tmp_path):
+    from typer.testing import CliRunner
+
+    from datajusta_lib.cli import app
+
+    runner = CliRunner()
+    clean = runner.invoke(app, ["scan", str(site), "--no-names"])
+    assert clean.exit_code == 0, clean.output
+    page = site / "es" / "p.html"
+    page.write_text(page.read_text().replace("<h1>Trata de personas</h1>", "<h1>RUN 12.345.678-5</h1>"))
+    found = runner.invoke(app, ["scan", str(site), "--no-names"])
+    assert found.exit_code == 1
+    assert "es/p.html:" in found.output and "run '12.345.678-5'" in found.output
+    assert runner.invoke(app, ["scan", str(tmp_path / "missing")]).exit_code == 2

@@ -578,15 +578,18 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
 
     # the canonical frame for rows that survived conversion
     good = np.flatnonzero(~bad)
+    all_good = len(good) == n_parsed  # clean files skip one copy of every column
     canon = {"institution": cb.institution, "case_study": cb.case_study}
     frame = pd.DataFrame(index=pd.RangeIndex(len(good)))
     for c in contracts.RECORD_COLUMNS:
         if c in ("institution", "case_study"):
             frame[c] = pd.Series(canon[c], index=frame.index, dtype="str")
-        elif c in ("source_file", "source_row"):
+        elif c == "source_file":
+            frame[c] = pd.Series(file, index=frame.index, dtype="str")  # one file per call
+        elif c == "source_row":
             frame[c] = raw[c].to_numpy()[good]
         elif c in cols:
-            frame[c] = cols[c][good]
+            frame[c] = cols[c] if all_good else cols[c][good]
         elif c == "age_band" and "age" in cols:
             frame[c] = _str_array(_age_band(cols["age"][good]))
         elif c in ("event_date", "report_date"):
@@ -599,8 +602,10 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
         if frame[c].dtype == object:
             frame[c] = frame[c].astype("str")
     frame["source_row"] = frame["source_row"].astype("Int64")
-    frame["source_sheet"] = raw["source_sheet"].to_numpy()[good]
-    frame["source_sheet"] = frame["source_sheet"].astype("str")
+    sheet = raw["source_sheet"].iloc[0] if n_parsed else None
+    frame["source_sheet"] = pd.Series(
+        sheet if isinstance(sheet, str) else np.nan, index=frame.index, dtype="str"
+    )
     frame.index = good  # positions in the raw frame, to map contract failures back
 
     if len(frame):

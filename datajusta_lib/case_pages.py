@@ -173,7 +173,7 @@ class CasePage:
                 if self.seed is not None
                 else self._t("cs_source_synthetic")
             )
-            return line + " " + self._t("cs_source_units")
+            return line.rstrip(".") + ". " + self._t("cs_source_units")
         return self._t("cs_source_private")
 
     def region_name(self, code: str) -> str:

@@ -61,7 +61,7 @@ def test_regions_north_to_south_and_unsourced_denominators():
     assert r["code"].iloc[0] == "15" and r["code"].iloc[-1] == "12"  # Arica first, Magallanes last
     assert territorial.unsourced_regions() == ["16", "08"]  # Ñuble and Biobío
     assert territorial.region_label("15", "es") == "Arica y Parinacota (XV)"
-    assert territorial.region_label("13", "en") == "Metropolitana (Santiago) (RM)"
+    assert territorial.region_label("13", "en") == "Santiago Metropolitan (RM)"
 
 
 def test_region_counts_complete_grid_with_no_region_row(counts):
@@ -185,3 +185,20 @@ def test_what_region_means_uses_codebook_notes():
     t = territorial.what_region_means(CS, ["ALFA", "GAMMA"], "en")
     assert t.iloc[0].tolist()[:4] == ["ALFA", "persons", "REGION", "Region of the event."]
     assert t.iloc[1, 3] == "—"
+
+
+def test_selection_by_institution_and_period(records):
+    sel = territorial.select(
+        records, CS, institutions=["BETA"], period_start="2020-01-01", period_end="2020-12-31"
+    )
+    assert set(sel.records["institution"]) == {"BETA"}
+    assert len(sel.records) == 32
+    none = territorial.select(records, CS, institutions=["ALFA"], period_end="2019-12-31")
+    assert (
+        len(none.records) == 0
+    )  # the 2020 records are after the end; the 2009 ones before the law
+    counts = territorial.region_counts(none.records, none.institutions)
+    assert counts["count"].sum() == 0 and len(counts) == 17
+    assert territorial.selection_sentence(sel, "en").startswith(
+        "Period: 2020-01-01 to 2020-12-31. Institutions: BETA."
+    )

@@ -755,8 +755,7 @@ def num(value: float, lang: str, decimals: int = 1) -> str:
 
 
 def _fewer(n: int, k: int, lang: str) -> str:
-    """A count for a sentence: itself when 0 or >= k, else "fewer than k" (never 1..k-1)."""
-    return num(n, lang, 0) if n == 0 or n >= k else L("fewer_than", lang, k=k)
+    return dc.count_text(n, lang, k)
 
 
 def checklist(

@@ -1345,6 +1345,16 @@ def label(key: str, lang: str = "es", **values) -> str:
     return entry.format(**values) if values else entry
 
 
+def count_text(n: int, lang: str = "es", k: int | None = None) -> str:
+    """A count for a sentence: the number when 0 or >= k, else "fewer than k" -- a sentence
+    must not show what a table hides."""
+    k = resolve_k(k)
+    if n == 0 or n >= k:
+        out = f"{int(n):,}"
+        return out.replace(",", ".") if lang == "es" else out
+    return label("fewer_than", lang, k=k)
+
+
 def reader_note(gate: dict, lang: str = "es") -> str:
     """The note under a gated table: what ``[c]`` means and any rounding."""
     rule = gate.get("rule")

@@ -392,3 +392,11 @@ def test_direct_identifier_columns():
         "fecha_nacimiento",
         "nombre",
     ]
+
+
+def test_count_text_never_writes_a_small_count():
+    assert dc.count_text(3, "es") == "menos de 5"
+    assert dc.count_text(3, "en") == "fewer than 5"
+    assert dc.count_text(0, "en") == "0"
+    assert dc.count_text(12345, "es") == "12.345"
+    assert dc.count_text(7, "en", k=10) == "fewer than 10"

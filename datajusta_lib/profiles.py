@@ -901,42 +901,6 @@ def changes_finding(changes: pd.DataFrame, lang: str = "es") -> str:
 # --------------------------------------------------------------------------------------
 # tables for display (labels in the page's language)
 # --------------------------------------------------------------------------------------
-def matrix_table(gated: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
-    """The gated matrix as a table: one row per institution × field, shares as text."""
-    check_lang(lang)
-
-    def cell(share, status, hidden=False):
-        if status == STATUS_NOT_RECORDED:
-            return text("rp_not_recorded", lang)
-        if status == STATUS_NO_ROWS:
-            return text("rp_no_rows", lang)
-        if status == STATUS_SUPPRESSED or hidden:
-            return text("rp_suppressed", lang)
-        return pct(share, lang)
-
-    has_quality = "completeness" in gated.columns
-    out = pd.DataFrame(
-        {
-            text("institution", lang): gated["institution"].map(short),
-            text("rp_field", lang): gated["field"].map(lambda f: field_label(f, lang)),
-            text("rp_recorded", lang): gated["recorded"].map(
-                lambda r: text("rp_yes", lang) if r else text("rp_no", lang)
-            ),
-            text("rp_original_name", lang): gated["original_name"].fillna("—"),
-        }
-    )
-    if has_quality:
-        out[text("rp_completeness", lang)] = [
-            cell(s, st) for s, st in zip(gated["completeness"], gated["status"], strict=True)
-        ]
-        hidden = gated.get("validity_hidden", pd.Series(False, index=gated.index))
-        out[text("rp_validity", lang)] = [
-            cell(s, st, h)
-            for s, st, h in zip(gated["validity"], gated["status"], hidden, strict=True)
-        ]
-    return out
-
-
 def units_table(units: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -1052,30 +1016,19 @@ def _shade(share: float) -> tuple[str, str]:
     return _SHADES[i], ("white" if i >= 3 else "black")
 
 
-@dataclass(frozen=True)
-class MatrixLayout:
-    institutions: list[str]
-    fields: list[str]
-
-
-def matrix_layout(gated: pd.DataFrame) -> MatrixLayout:
-    insts = list(dict.fromkeys(gated["institution"]))
-    fields = [f for f in PROFILE_FIELDS if f in set(gated["field"])]
-    return MatrixLayout(insts, fields)
-
-
 def plot_recording_matrix(gated: pd.DataFrame, case_study: str, lang: str = "es"):
     """Institutions × fields. Each recorded cell shows completeness (large) and validity
     (small); a field not recorded is a hatched grey cell with a dash, a hidden share says
     so. The shade repeats the completeness number, so nothing depends on colour."""
     check_lang(lang)
-    lay = matrix_layout(gated)
+    insts = list(dict.fromkeys(gated["institution"]))
+    fields = [f for f in PROFILE_FIELDS if f in set(gated["field"])]
     cells = gated.set_index(["institution", "field"])
-    n_i, n_f = len(lay.institutions), len(lay.fields)
+    n_i, n_f = len(insts), len(fields)
     has_quality = "completeness" in gated.columns
     fig, ax = new_figure(width=max(8.5, 0.78 * n_f + 2.6), height=0.62 * n_i + 2.4)
-    for yi, inst in enumerate(lay.institutions):
-        for xi, f in enumerate(lay.fields):
+    for yi, inst in enumerate(insts):
+        for xi, f in enumerate(fields):
             c = cells.loc[(inst, f)]
             if c["status"] == STATUS_NOT_RECORDED:
                 face, fg, hatch = _NOT_RECORDED_FACE, "#555555", "////"
@@ -1114,8 +1067,8 @@ def plot_recording_matrix(gated: pd.DataFrame, case_study: str, lang: str = "es"
                 ax.text(xi, yi + 0.24, sub, ha="center", va="center", color=fg, fontsize=7)
     ax.set_xlim(-0.5, n_f - 0.5)
     ax.set_ylim(n_i - 0.5, -0.5)
-    ax.set_xticks(range(n_f), [field_label(f, lang) for f in lay.fields], rotation=40, ha="right")
-    ax.set_yticks(range(n_i), [short(i) for i in lay.institutions])
+    ax.set_xticks(range(n_f), [field_label(f, lang) for f in fields], rotation=40, ha="right")
+    ax.set_yticks(range(n_i), [short(i) for i in insts])
     ax.tick_params(length=0)
     ax.grid(False)
     for spine in ax.spines.values():
@@ -1123,7 +1076,7 @@ def plot_recording_matrix(gated: pd.DataFrame, case_study: str, lang: str = "es"
     # colour-free markers of groups: thin separators between field groups
     edge = 0
     for group in FIELD_GROUPS.values():
-        edge += sum(1 for f in group if f in lay.fields)
+        edge += sum(1 for f in group if f in fields)
         if 0 < edge < n_f:
             ax.axvline(edge - 0.5, color="#444444", linewidth=1.2)
     ax.set_title(text("rp_matrix_title", lang, case_study=canon.case_study_label(case_study, lang)))

@@ -373,24 +373,13 @@ def test_linkage_chart_marks_exact_pairs():
 
 
 def test_display_tables_are_labelled_in_the_page_language():
-    recs = records({"ALFA": [{"sex": "female"}] * 10})
-    gated = profiles.gate_matrix(profiles.recording_matrix(CS, recs), CS, "en", k=5).frame
-    t = profiles.matrix_table(gated, "en")
-    assert list(t.columns) == [
-        "Institution",
-        "Field",
-        "Recorded?",
-        "Column name in the export",
-        "Completeness",
-        "Validity",
-    ]
-    row = t[(t["Institution"] == "GAMMA") & (t["Field"] == "Sex")].iloc[0]
-    assert row["Completeness"] == "no rows"  # GAMMA has no rows: nothing to measure, nothing hidden
     scheme = profiles.scheme_table(
         profiles.category_scheme(CS, "classification"), "classification", "es"
     )
     assert scheme.iloc[2, 0] == "(etiqueta que se registra como «sin dato»)"
     assert scheme.iloc[0].tolist()[1:] == ["TRATA", "Trata de personas", "no registra"]
+    units = profiles.units_table(profiles.units_of_count(CS, "en"), "en")
+    assert units.iloc[2].tolist() == ["GAMMA", "records", "none", "One row per record."]
 
 
 def test_matrix_chart_passes_the_figure_gate_only_with_its_tables():

@@ -72,7 +72,9 @@ def render(
 @app.command("validate")
 def validate_export_command(
     path: Path = typer.Argument(..., help="An institution's export: CSV/TSV/TXT or XLSX."),
-    institution: str = typer.Option(..., "--institution", "-i", help="Institution id, e.g. FISCALIA."),
+    institution: str = typer.Option(
+        ..., "--institution", "-i", help="Institution id, e.g. FISCALIA."
+    ),
     case_study: str = typer.Option(
         None, "--case-study", "-c", help="Case study (needed when the institution has several)."
     ),

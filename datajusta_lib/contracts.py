@@ -102,7 +102,9 @@ class RecordModel(pa.DataFrameModel):
             [(cs, c) for cs in canon.case_studies() for c in canon.vocabulary("classification", cs)]
         )
         pairs = pd.MultiIndex.from_arrays([df["case_study"], df["classification"]])
-        return pd.Series(df["classification"].isna().to_numpy() | pairs.isin(allowed), index=df.index)
+        return pd.Series(
+            df["classification"].isna().to_numpy() | pairs.isin(allowed), index=df.index
+        )
 
 
 RECORD_COLUMNS: list[str] = list(RecordModel.to_schema().columns)
@@ -418,8 +420,12 @@ def _reasons(table: pd.DataFrame, index: pd.Index, whole_table: pd.Series) -> pd
     per_row = table[~whole_table]
     if not per_row.empty:  # one groupby-join, not a Python loop per rejected row
         text = pd.Series(
-            [f"{c if pd.notna(c) else '(table)'}: {r} ({v!r})"
-             for c, r, v in zip(per_row["column"], per_row["rule"], per_row["value"], strict=True)],
+            [
+                f"{c if pd.notna(c) else '(table)'}: {r} ({v!r})"
+                for c, r, v in zip(
+                    per_row["column"], per_row["rule"], per_row["value"], strict=True
+                )
+            ],
             index=per_row.index,
         )
         joined = text.groupby(per_row["_index"].to_numpy(), sort=False).agg("; ".join)

@@ -263,6 +263,15 @@ def page_tables(nb) -> list[dict]:
     return tables
 
 
+def _shows(nb, needle: str) -> bool:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            if needle in ("".join(html) if isinstance(html, list) else html):
+                return True
+    return False
+
+
 def _src(cell) -> str:
     return "".join(cell.source) if isinstance(cell.source, list) else cell.source
 
@@ -353,9 +362,11 @@ def convert(
     """(HTML, checked table stamps, removed stderr texts) for one executed page."""
     tables = page_tables(nb)
     stderr = _without_stderr(nb)
-    body, _ = exporter(page.lang).from_notebook_node(
-        nb, resources=page_resources(page, context, notebook_sha, rendered_at)
-    )
+    resources = page_resources(page, context, notebook_sha, rendered_at)
+    # The renderer guarantees the synthetic-data banner; a page showing it itself gets only one.
+    if page.synthetic and _shows(nb, "dj-banner-synthetic"):
+        resources["datajusta"]["synthetic"] = False
+    body, _ = exporter(page.lang).from_notebook_node(nb, resources=resources)
     names = {t["name"] for t in tables}
     for name in _TABLE_LINK.findall(body):
         if html_lib.unescape(name) not in names:

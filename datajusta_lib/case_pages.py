@@ -123,6 +123,7 @@ class CasePage:
         if wanted is None:
             wanted = [i for i in self.info if i in present]
         self.records = records
+        self._views: dict = {}
         self.sel = an.select(
             records,
             case_study,
@@ -277,6 +278,12 @@ class CasePage:
     def classification_over_time_view(self, classes: tuple[str, ...], freq: str = "year") -> View:
         """Records per period of the given classifications, per institution recording the
         classification (a period × classification table gated per institution)."""
+        return self._memo(
+            ("classification_time", tuple(classes), freq),
+            lambda: self._classification_over_time(tuple(classes), freq),
+        )
+
+    def _classification_over_time(self, classes: tuple[str, ...], freq: str) -> View:
         long = an.volumes(self.sel, self.info, freq, by="classification")
         recording = [i for i in self.institutions if self.info[i].records("classification")]
         long = long[long["institution"].isin(recording)]
@@ -412,15 +419,29 @@ class CasePage:
             notes.append(self._t("cs_note_not_recorded", what=what, who=", ".join(silent)))
         return View(fig, alt, self.source_line(), list(gated.values()), " ".join(notes), data)
 
+    def _memo(self, key, build) -> View:
+        """One view per key: the lead sentence reads the same gated tables the page shows."""
+        if key not in self._views:
+            self._views[key] = build()
+        return self._views[key]
+
     def classification_view(self) -> View:
         """How each institution classifies what it records (legal classification)."""
-        long = an.profile(self.sel, self.info, "classification")
-        return self._category_view(long, "classification", title_key="cs_title_classification")
+
+        def build():
+            long = an.profile(self.sel, self.info, "classification")
+            return self._category_view(long, "classification", title_key="cs_title_classification")
+
+        return self._memo("classification", build)
 
     def perpetrator_view(self) -> View:
         """The institution (or kind) of the alleged perpetrator, as each institution records it."""
-        long = an.profile(self.sel, self.info, "perpetrator_type")
-        return self._category_view(long, "perpetrator_type", title_key="cs_title_perpetrator")
+
+        def build():
+            long = an.profile(self.sel, self.info, "perpetrator_type")
+            return self._category_view(long, "perpetrator_type", title_key="cs_title_perpetrator")
+
+        return self._memo("perpetrator", build)
 
     # ------------------------------------------------------------------ funnel
     def funnel_view(self) -> View:
@@ -541,15 +562,24 @@ class CasePage:
             units=", ".join(unit_label(u, self.lang) for u in units),
         )
 
-    def _gated_share(self, inst: str, field_name: str, values: set, exclude: set) -> float:
-        """% of an institution's records (``field_name`` in ``values``) among those not in
-        ``exclude``, from a gated two-cell table; NaN when the gate hides it."""
-        d = self.sel.records[self.sel.records["institution"] == inst]
-        col = d[field_name].astype("object")
-        base = col[col.notna() & ~col.isin(exclude)]
-        s = pd.Series({"yes": int(base.isin(values).sum()), "no": int((~base.isin(values)).sum())})
-        g = disclosure.gate_counts(s, name=f"finding_{field_name}_{_slug(inst)}", k=self.k)
-        return float(np.asarray(g.shares("grand"), dtype=float)[0]) if len(base) else np.nan
+    @staticmethod
+    def _visible(d: pd.DataFrame, key: str, values) -> float:
+        """Sum of the gated counts of ``values`` in one institution's rows (NaN if any hidden)."""
+        n = d.loc[d[key].isin(values), "n"].to_numpy(dtype=float)
+        if not n.size:
+            return 0.0
+        return float(n.sum()) if np.isfinite(n).all() else np.nan
+
+    def _share(self, d: pd.DataFrame, values, exclude) -> float:
+        """% of an institution's records in ``values`` among those not in ``exclude`` (nor
+        missing), from the gated counts the page shows; NaN when any part is hidden."""
+        total = d["total"].iloc[0] if len(d) else np.nan
+        part = self._visible(d, "category", values)
+        out = self._visible(d, "category", [*exclude, an.MISSING])
+        base = total - out
+        if not (np.isfinite(part) and np.isfinite(base)) or base <= 0:
+            return np.nan
+        return part / base * 100
 
     def _largest(self, field_name: str) -> list[str]:
         """Institutions recording ``field_name``, most records first."""
@@ -558,9 +588,12 @@ class CasePage:
         return sorted(rec, key=lambda i: -int(sizes.get(i, 0)))
 
     def _finding_trafficking(self) -> str:
+        data = self.classification_view().data
+        if data is None:
+            return ""
         shares = {}
         for inst in self._largest("classification"):
-            v = self._gated_share(inst, "classification", {"smuggling_411_bis"}, set())
+            v = self._share(data[data["institution"] == inst], ["smuggling_411_bis"], [])
             if np.isfinite(v):
                 shares[inst] = v
         mig = [self._name(i) for i in self.institutions if self.info[i].records("migrant_status")]
@@ -583,33 +616,46 @@ class CasePage:
         )
 
     def _finding_attempted_femicide(self) -> str:
+        """Share of tentado among frustrado + tentado in the full years before the Ley
+        Gabriela and in the full years after it (2020 straddles the change: left out)."""
+        classes = ("femicidio_frustrado", "femicidio_tentado")
+        data = self.classification_over_time_view(classes).data
+        if data.empty:
+            return ""
+        starts = pd.to_datetime(data["period_start"])
+        year = starts.dt.year
+        before = (year < CHANGE_LEY_GABRIELA.year) & ~data["partial"]
+        after = (year > CHANGE_LEY_GABRIELA.year) & ~data["partial"]
         for inst in self._largest("classification"):
-            d = self.sel.records[self.sel.records["institution"] == inst]
-            c = d["classification"].astype("object")
-            keep = c.isin(["femicidio_frustrado", "femicidio_tentado"])
-            if not keep.any():
-                continue
-            period = (d["date"] >= CHANGE_LEY_GABRIELA).map({False: "before", True: "after"})
-            table = pd.crosstab(period[keep], c[keep]).reindex(
-                index=["before", "after"],
-                columns=["femicidio_frustrado", "femicidio_tentado"],
-                fill_value=0,
-            )
-            g = disclosure.gate_counts(table, name=f"finding_ley_gabriela_{_slug(inst)}", k=self.k)
-            sh = g.shares("rows")
-            before, after = sh.iat[0, 1], sh.iat[1, 1]
-            if np.isfinite(after) and np.isfinite(before):
+            d = data["institution"] == inst
+            parts = {}
+            for name, when in (("before", before), ("after", after)):
+                rows = data[d & when]
+                n = rows["n"].to_numpy(dtype=float)
+                if rows.empty or not np.isfinite(n).all() or n.sum() == 0:
+                    break
+                tentado = rows.loc[rows["classification"] == classes[1], "n"].sum()
+                years = sorted(set(year[d & when]))
+                span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+                parts[name] = (tentado / n.sum() * 100, span)
+            if len(parts) == 2:
                 return self._t(
                     "cs_find_af_tentado",
                     who=self._name(inst),
-                    after=charts.pct(after, self.lang),
-                    before=charts.pct(before, self.lang),
+                    after=charts.pct(parts["after"][0], self.lang),
+                    after_years=parts["after"][1],
+                    before=charts.pct(parts["before"][0], self.lang),
+                    before_years=parts["before"][1],
                 )
         return ""
 
     def _finding_protest_violence(self) -> str:
+        data = self.perpetrator_view().data
+        if data is None:
+            return ""
         for inst in self._largest("perpetrator_type"):
-            v = self._gated_share(inst, "perpetrator_type", {"carabineros"}, {"unknown_agent"})
+            d = data[data["institution"] == inst]
+            v = self._share(d, ["carabineros"], ["unknown_agent"])
             if np.isfinite(v):
                 return self._t(
                     "cs_find_pv_carabineros", who=self._name(inst), pct=charts.pct(v, self.lang)

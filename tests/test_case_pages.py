@@ -20,6 +20,19 @@ from datajusta_lib.disclosure import gate_counts, gated_sources
 STAGES_OF_FISCALIA = ["investigation"] * 10 + ["judicial_exit"] * 5 + ["conviction"] * 5
 
 
+def canonical(rows: list[dict], case_study: str) -> pd.DataFrame:
+    out = []
+    for i, r in enumerate(rows):
+        base = {c: pd.NA for c in RECORD_COLUMNS}
+        base.update(case_study=case_study, record_id=f"r{i}", source_file="f.csv", source_row=i + 2)
+        base.update(r)
+        out.append(base)
+    df = pd.DataFrame(out, columns=RECORD_COLUMNS)
+    for c in ("event_date", "report_date"):
+        df[c] = pd.to_datetime(df[c])
+    return df
+
+
 def frame() -> pd.DataFrame:
     rows = []
     for i in range(20):
@@ -45,18 +58,7 @@ def frame() -> pd.DataFrame:
                 "region_code": "01",
             }
         )
-    out = []
-    for i, r in enumerate(rows):
-        base = {c: pd.NA for c in RECORD_COLUMNS}
-        base.update(
-            case_study="trafficking", record_id=f"r{i}", source_file="f.csv", source_row=i + 2
-        )
-        base.update(r)
-        out.append(base)
-    df = pd.DataFrame(out, columns=RECORD_COLUMNS)
-    for c in ("event_date", "report_date"):
-        df[c] = pd.to_datetime(df[c])
-    return df
+    return canonical(rows, "trafficking")
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +167,39 @@ def test_gated_frame_maps_gated_values_back():
     assert a["total"].tolist() == [100.0] * 3
     b = out[out["institution"] == "B"]
     assert np.isnan(b["n"].iloc[0])  # not recorded: no count drawn
+
+
+def test_attempted_femicide_finding_compares_full_years_around_the_ley_gabriela():
+    # frustrado / tentado per year: 2019 15/5, 2020 10/10 (straddles the change: left out),
+    # 2021 12/8, 2022 10/10 -> before 5/20 = 25 %, after 18/40 = 45 %
+    counts = {2019: (15, 5), 2020: (10, 10), 2021: (12, 8), 2022: (10, 10)}
+    rows = [
+        {"institution": "FISCALIA", "event_date": f"{y}-06-{1 + i % 28:02d}", "classification": c}
+        for y, (fr, te) in counts.items()
+        for i, c in enumerate(["femicidio_frustrado"] * fr + ["femicidio_tentado"] * te)
+    ]
+    p = CasePage(
+        "attempted_femicide",
+        canonical(rows, "attempted_femicide"),
+        lang="es",
+        k=5,
+        period_end="2022-12-31",
+    )
+    assert p.finding() == (
+        "En Fiscalía, el femicidio tentado es 45 % de los femicidios frustrados y tentados "
+        "registrados en 2021–2022, frente a 25 % en 2019, antes de la Ley Gabriela "
+        "(4 de marzo de 2020)."
+    )
+
+
+def test_protest_violence_finding_leaves_unidentified_agents_and_blanks_out():
+    # INDH: carabineros 30, pdi 5, unidentified 5, blank 10 -> 30 / (50 - 5 - 10) = 86 %
+    values = ["carabineros"] * 30 + ["pdi"] * 5 + ["unknown_agent"] * 5 + [pd.NA] * 10
+    rows = [
+        {"institution": "INDH", "event_date": "2019-10-20", "perpetrator_type": v} for v in values
+    ]
+    p = CasePage("protest_violence", canonical(rows, "protest_violence"), lang="en", k=5)
+    assert p.finding() == (
+        "Where INDH identifies the agent's institution, 86% of its records point to Carabineros."
+    )
+    assert p.perpetrator_view() is p.perpetrator_view()  # the lead reads the page's own table

@@ -435,3 +435,38 @@ def test_quarantine_failures_parse_the_reasons_of_dj_quarantine():
     ]
     inv = profiles.invalid_counts(ff).set_index(["institution", "field"])["n_invalid"]
     assert inv[("ALFA", "event_date")] == 1  # two rules, one row
+
+
+def test_page_helpers_publish_codebook_tables_as_metadata():
+    ch = profiles.definition_changes(CS, "en")
+    pub = profiles.publish_changes(ch, CS, "en")
+    assert pub.kind == "metadata" and pub.gate["origin"] == "data/codebooks/trafficking"
+    assert pub.table.iloc[0].tolist() == [
+        1,
+        "2015-01-01",
+        "BETA",
+        "Legal classification",
+        "New typology.",
+    ]
+    assert (
+        profiles.changes_markdown(ch, "en")
+        == "1. **2015-01-01**, BETA, legal classification: New typology."
+    )
+    links = profiles.publish_linkage(CS, "es").table
+    assert links.iloc[0].tolist()[:2] == ["ALFA – BETA", "exacto, por la clave seudónima (RUN)"]
+    # classification and sex are recorded by two or more institutions; the rest by fewer
+    assert profiles.scheme_fields(CS) == ["classification", "sex"]
+    assert profiles.page_title(CS, "en") == "How each institution records: Human trafficking"
+
+
+def test_source_lines_name_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATAJUSTA_SYNTHETIC_DIR", str(tmp_path))
+    (tmp_path / "metadata.json").write_text('{"synthetic": true, "seed": 77}', encoding="utf-8")
+    assert (
+        profiles.data_source_line("synthetic", "en")
+        == "Source: synthetic data (Data Justa generator, seed 77)"
+    )
+    assert profiles.matrix_source_line("synthetic", CS, "es").startswith(
+        "Fuente: datos sintéticos (generador Data Justa, semilla 77); estructura según"
+    )
+    assert "data/private/" in profiles.data_source_line("private", "en")

@@ -202,3 +202,10 @@ def test_selection_by_institution_and_period(records):
     assert territorial.selection_sentence(sel, "en").startswith(
         "Period: 2020-01-01 to 2020-12-31. Institutions: BETA."
     )
+
+
+def test_region_meaning_table_is_published_as_metadata():
+    pub = territorial.what_region_means_table(CS, ["ALFA", "BETA"], "es")
+    assert pub.kind == "metadata" and pub.name == "trafficking_region_meaning"
+    assert pub.table.iloc[1].tolist()[:3] == ["BETA", "causas", "REG"]
+    assert territorial.page_title(CS, "en") == "The regions, north to south: Human trafficking"

@@ -111,6 +111,11 @@ def _unparsed(rows: list[dict]) -> pd.DataFrame:
 # encodings
 # --------------------------------------------------------------------------------------
 _C1_BYTES = bytes(range(0x80, 0xA0))
+_ESCAPED = re.compile("[\udc80-\udcff]")
+# "Ã" or "Â" followed by a Latin-1 continuation character: the trace of UTF-8 decoded twice
+_DOUBLE_ENCODED = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf\u2018-\u201e\u2020-\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]"
+)
 
 
 def _line_col(raw: bytes, pos: int) -> tuple[int, int]:
@@ -154,10 +159,15 @@ def decode(raw: bytes, file, declared: str | None = None) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         bad = exc.start
     line, col = _line_col(raw, bad)
-    # every valid multi-byte UTF-8 sequence shrinks the decoded text; escaped bad bytes do not
-    if len(raw.decode("utf-8", "surrogateescape")) < len(raw):
-        # valid UTF-8 sequences next to invalid bytes: decoding as Latin-1 would turn every
-        # accented letter into two wrong ones ("Ã±"), so refuse instead of guessing
+    # Every valid multi-byte UTF-8 sequence shrinks the decoded text; every invalid byte
+    # becomes one escape. Many valid sequences next to a few bad bytes is UTF-8 with damage
+    # (or two files glued together): decoding it as Latin-1 would turn every accented letter
+    # into two wrong ones ("Ã±"), so refuse. A pair of Latin-1 characters that happens to be
+    # valid UTF-8 ("Ñ°") among many Latin-1 accents is Latin-1.
+    escaped = raw.decode("utf-8", "surrogateescape")
+    n_invalid = len(_ESCAPED.findall(escaped))
+    n_multibyte = len(raw) - len(escaped)
+    if n_multibyte >= 2 * n_invalid:
         raise ReadError(
             file,
             "mixed_encoding",
@@ -166,6 +176,7 @@ def decode(raw: bytes, file, declared: str | None = None) -> tuple[str, str]:
             "in one encoding",
             row=line,
         )
+    del escaped
     if len(raw.translate(None, _C1_BYTES)) == len(raw):  # no C1 control byte: true Latin-1
         return raw.decode("latin-1"), "latin-1"
     try:
@@ -261,6 +272,14 @@ def read_csv(path, spec: ExportSpec | None = None, expected: set[str] | None = N
     info = ReadInfo(file=file, format="csv", encoding=encoding)
     if not _same_encoding(encoding, declared_enc):
         info.note("encoding_differs_from_codebook", f"declared {declared_enc}, detected {encoding}")
+    twice = _DOUBLE_ENCODED.search(text)
+    if twice:  # valid text, but "Ã‘" for "Ñ": someone decoded UTF-8 as Latin-1 and saved it again
+        line = text.count("\n", 0, twice.start()) + 1
+        info.note(
+            "possible_double_encoding",
+            f"{twice.group(0)!r} looks like UTF-8 read as Latin-1",
+            row=line,
+        )
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     head = text.split("\n", HEADER_SEARCH_ROWS)

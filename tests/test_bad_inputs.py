@@ -416,3 +416,16 @@ def test_header_only_file_reads_no_rows_and_says_so(tmp_path):
     r = harm(path, cb)
     assert (r.n_read, r.n_accepted, r.n_rejected) == (0, 0, 0)
     assert "file_has_no_rows" in r.notes["rule"].tolist()
+
+
+def test_double_encoded_text_is_flagged(tmp_path):
+    cb = get(*FISCALIA_PV)
+    df = good_rows(cb, 3)
+    df.loc[1, "FISCALIA_REGIONAL"] = "FR ÑUBLE".encode().decode("cp1252")  # 'FR Ã‘UBLE'
+    path = tmp_path / cb.export.filename
+    path.write_text(df.to_csv(sep=";", index=False), encoding="utf-8")
+    r = harm(path, cb)
+    assert (r.n_accepted, r.n_rejected) == (2, 1)
+    assert_named(r, path, 3, "FISCALIA_REGIONAL", "unknown_category")
+    note = r.notes[r.notes["rule"] == "possible_double_encoding"]
+    assert note["row"].tolist() == [3] and "UTF-8 read as Latin-1" in note["value"].iloc[0]

@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 from _ingest_helpers import get, good_rows, sha256, write
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from datajusta_lib import readers
@@ -211,3 +213,46 @@ def test_the_lean_xlsx_reader_reads_what_openpyxl_reads(tmp_path):
         assert _strip(fast.rows(name)) == expected, name
     fast.close()
     ref.close()
+
+
+# Spanish text as institutions write it; ¿ ¡ ° are left out on purpose: after an upper-case
+# accented letter in Latin-1 they form valid UTF-8 ("Ñ°"), which no reader can tell apart
+# (see test_latin1_with_an_accidental_utf8_pair_is_still_latin1 for how that case is read).
+SPANISH = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:-/()'áéíóúüñÁÉÍÓÚÜÑ"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    notes=st.lists(
+        st.text(alphabet=st.sampled_from(list(SPANISH) + [";", '"', "\n"]), max_size=12),
+        min_size=1,
+        max_size=6,
+    ),
+    sep=st.sampled_from([";", ",", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
+)
+def test_any_cell_text_round_trips_with_its_line_number(tmp_path, notes, sep, encoding):
+    cb = get(*FISC)
+    df = good_rows(cb, len(notes))
+    df["OBSERVACIONES"] = notes
+    path = tmp_path / f"x-{abs(hash((tuple(notes), sep, encoding)))}.csv"
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        df.to_csv(fh, sep=sep, index=False, lineterminator="\n")
+    raw = read_export(path, cb)
+    got = raw.frame[raw.frame.columns[: len(df.columns)]]
+    blank = [not any(str(v).strip(sep + " \t") for v in row) for row in df.itertuples(index=False)]
+    assert not any(blank)
+    assert got["OBSERVACIONES"].tolist() == notes
+    # each record starts on the line after the previous record's last line
+    lines = [2]
+    for n in notes[:-1]:
+        lines.append(lines[-1] + 1 + n.count("\n"))
+    assert raw.frame["source_row"].tolist() == lines
+
+
+def test_latin1_with_an_accidental_utf8_pair_is_still_latin1():
+    text = "región;Ñ°;canción;año;Perú\n"
+    decoded, used = decode(text.encode("latin-1"), "f.csv")
+    assert used == "latin-1" and decoded == text

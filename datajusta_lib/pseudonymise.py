@@ -56,6 +56,7 @@ def resolve_key(source: str = "private") -> bytes:
             Path(os.environ[KEY_FILE_ENV]) if os.environ.get(KEY_FILE_ENV) else default_key_file()
         )
         if path.is_file():
+            _refuse_key_inside_repository(path)
             key = path.read_bytes().strip()
             origin = str(path)
         elif source == "synthetic":
@@ -76,6 +77,21 @@ def resolve_key(source: str = "private") -> bytes:
     if source == "private" and key == SYNTHETIC_ONLY_PUBLIC_KEY:
         raise MissingKeyError("the public synthetic-only key cannot protect private data")
     return key
+
+
+def _refuse_key_inside_repository(path: Path) -> None:
+    """A key file inside the working tree is one `git add` away from being published."""
+    from .paths import project_root
+
+    try:
+        root = project_root().resolve()
+    except FileNotFoundError:
+        return
+    if path.resolve().is_relative_to(root):
+        raise MissingKeyError(
+            f"the key file {path} is inside the repository ({root}); move it outside "
+            f"(for example to {default_key_file()}) and point {KEY_FILE_ENV} at it"
+        )
 
 
 def key_fingerprint(key: bytes) -> str:

@@ -101,7 +101,7 @@ def test_many_person_keys_match_the_reference():
         assert keys.iloc[i] == pseudonymise.hmac_hex("PASSPORT:" + normal.iloc[i], KEY_A)
 
 
-def test_key_resolution(tmp_path, monkeypatch):
+def test_key_resolution(tmp_path, monkeypatch, root):
     for var in ("DATAJUSTA_KEY", "DATAJUSTA_KEY_FILE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -123,6 +123,15 @@ def test_key_resolution(tmp_path, monkeypatch):
     keyfile.write_bytes(KEY_A)
     monkeypatch.setenv("DATAJUSTA_KEY_FILE", str(keyfile))
     assert resolve_key("private") == KEY_A
+    inside = root / "outputs" / "test-key-inside-the-repository.key"
+    inside.parent.mkdir(exist_ok=True)
+    inside.write_bytes(KEY_A)
+    try:
+        monkeypatch.setenv("DATAJUSTA_KEY_FILE", str(inside))
+        with pytest.raises(MissingKeyError, match="inside the repository"):
+            resolve_key("private")
+    finally:
+        inside.unlink()
     monkeypatch.setenv("DATAJUSTA_KEY", "from-the-environment-0123456789")
     assert resolve_key("private") == b"from-the-environment-0123456789"
     monkeypatch.setenv("DATAJUSTA_KEY", "short")

@@ -84,3 +84,17 @@ def test_readings_cite_only_existing_figures_with_their_values(case_study, lang)
         value = df.at[fid, "value"]
         formatted = f"{value:,.0f}".replace(",", "." if lang == "es" else ",")
         assert formatted in text, (fid, formatted)
+
+
+def test_metric_and_family_descriptions_are_clean(root):
+    """Catches YAML flow mappings split by an unquoted comma (a silent stray key)."""
+    import yaml
+
+    spec = yaml.safe_load((root / "data/published/metrics.yaml").read_text(encoding="utf-8"))
+    for name, metric in spec["metrics"].items():
+        assert set(metric) <= {"family", "es", "en", "same_as"}, (name, metric)
+        assert metric["family"] in spec["families"], name
+        assert all(isinstance(metric[lang], str) and metric[lang] for lang in ("es", "en")), name
+    for name, family in spec["families"].items():
+        assert set(family) == {"case_study", "chart", "title"}, name
+        assert set(family["title"]) == {"es", "en"}, name

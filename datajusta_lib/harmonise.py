@@ -96,7 +96,8 @@ class HarmoniseResult:
         if not notes.empty:
             lines.append("notes:")
             for n in notes.itertuples(index=False):
-                lines.append(f"  {n.file}: {n.rule}: {n.value}")
+                where = f", row {n.row}" if pd.notna(n.row) else ""
+                lines.append(f"  {n.file}{where}: {n.rule}: {n.value}")
         if self.n_rejected:
             lines.append("rejected rows by rule:")
             for rule, n in self.rejected_by_rule.items():
@@ -186,8 +187,10 @@ def _parse_date(value: str, fmt: str) -> datetime | None:
         return None
 
 
-def _date_values(uniq: list[str], fmt: str) -> tuple[list, list, list]:
-    out, rules, shown = [], [], []
+def _date_values(uniq: list[str], fmt: str) -> tuple[list, list]:
+    """(datetime or None, rule or None) per distinct value. Never guesses: a value in another
+    format is named as such, not converted (``03-04-2020`` is two dates)."""
+    out, rules = [], []
     for v in uniq:
         parsed, rule = None, None
         if TYPED_DATE.match(v):
@@ -210,8 +213,7 @@ def _date_values(uniq: list[str], fmt: str) -> tuple[list, list, list]:
                 )
         out.append(parsed)
         rules.append(rule)
-        shown.append(v)
-    return out, rules, shown
+    return out, rules
 
 
 def _integer_values(uniq: list[str], decimal: str) -> tuple[list, list]:
@@ -344,7 +346,7 @@ def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> d
         elif spec.dtype == "date":
             fmt = cb.date_format(name)
             idx = np.flatnonzero(~(missing | formula))
-            parsed, rules, _ = _date_values([stripped.iat[i] for i in idx], fmt)
+            parsed, rules = _date_values([stripped.iat[i] for i in idx], fmt)
             vals = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[ns]")
             if len(idx):
                 vals[idx] = np.array(

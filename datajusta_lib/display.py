@@ -74,7 +74,7 @@ def show_figure(
             link = (
                 f'<p class="dj-source dj-figure-data" {_stamp_attrs(t)}>'
                 f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(stamp["name"])}.csv" download>'
-                f"{html.escape(dj_label('figure_data_csv', lang))}</a>"
+                f"{html.escape(dj_label('figure_data_csv', lang))}{_which(t, tables)}</a>"
                 + (f" · {html.escape(note)}" if note else "")
                 + "</p>"
             )
@@ -87,6 +87,13 @@ def show_figure(
             display(bundle, raw=True)
     finally:
         plt.close(fig)
+
+
+def _which(table, tables) -> str:
+    """Distinct link text when one figure publishes several tables (e.g. one per panel)."""
+    if len(tables) < 2:
+        return ""
+    return ": " + html.escape(re.sub(r"[_-]+", " ", table.name))
 
 
 # chart data already published by this kernel (one notebook run = one page)

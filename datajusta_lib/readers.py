@@ -13,7 +13,15 @@ Every cell is read as text; typing is the harmoniser's job. What the reader guar
   they start on);
 - rows that cannot be split into the header's columns are kept aside (``unparsed``) with the
   rule that failed, so that rows read = rows parsed + rows unparsed;
+- workbooks: the data sheet is the codebook's (or the one holding the header), title rows
+  above the header are skipped, formulas are read as their text (never computed), typed
+  date cells as dates; a lean reader of the sheet XML does this fast and openpyxl takes over
+  for anything unusual;
 - the file is only ever opened for reading.
+
+CSV lines are parsed by Arrow's multi-threaded parser when every record is one line; a file
+with blank lines, quoted line breaks or rows of the wrong width takes a careful line-by-line
+path so that each row keeps its true line number.
 """
 
 from __future__ import annotations

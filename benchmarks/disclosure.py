@@ -59,18 +59,24 @@ def main() -> int:
     rows = []
     for r, c, mean in CASES:
         frame = pd.DataFrame(rng.poisson(mean, size=(r, c)))
-        t_gate, g = timed(lambda frame=frame: dc.gate_counts(frame, name="bench", k=args.k), args.repeats)
+        t_gate, g = timed(
+            lambda frame=frame: dc.gate_counts(frame, name="bench", k=args.k), args.repeats
+        )
         hidden = g.result.suppressed
 
         def naive(g=g, hidden=hidden):
             lo, hi = g.result.intervals()
             return all(
-                dc.cell_protected(lo[i], hi[i], args.k, g.result.values[i], bool(g.result.primary[i]))
+                dc.cell_protected(
+                    lo[i], hi[i], args.k, g.result.values[i], bool(g.result.primary[i])
+                )
                 for i in np.flatnonzero(hidden)
             )
 
         t_naive, naive_ok = timed(naive, args.repeats)
-        t_check, problems = timed(lambda g=g: dc.check_counts_csv(g.csv, g.gate, k=args.k), args.repeats)
+        t_check, problems = timed(
+            lambda g=g: dc.check_counts_csv(g.csv, g.gate, k=args.k), args.repeats
+        )
         if not naive_ok or problems:
             print(f"{r}x{c}: verifications disagree: naive={naive_ok}, problems={problems}")
             return 1
@@ -91,7 +97,8 @@ def main() -> int:
     print(table.to_string(index=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "disclosure.json").write_text(
-        json.dumps({"k": args.k, "repeats": args.repeats, "results": rows}, indent=1), encoding="utf-8"
+        json.dumps({"k": args.k, "repeats": args.repeats, "results": rows}, indent=1),
+        encoding="utf-8",
     )
     return 0
 

@@ -185,7 +185,9 @@ def mse_command(
 def scan_command(
     path: Path = typer.Argument(..., help="A rendered site (or any folder or file) to check."),
     names: bool = typer.Option(True, help="Also look for names of the synthetic population."),
-    disclosure: bool = typer.Option(True, help="Also run the site-level disclosure check on a folder."),
+    disclosure: bool = typer.Option(
+        True, help="Also run the site-level disclosure check on a folder."
+    ),
 ) -> None:
     """Look for direct identifiers (RUN, e-mail, phone, birth dates, passports, synthetic
     names) and tables that did not pass the disclosure gate (docs/disclosure.md).

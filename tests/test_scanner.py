@@ -258,7 +258,9 @@ def test_scan_command(site, tmp_path):
     clean = runner.invoke(app, ["scan", str(site), "--no-names"])
     assert clean.exit_code == 0, clean.output
     page = site / "es" / "p.html"
-    page.write_text(page.read_text().replace("<h1>Trata de personas</h1>", "<h1>RUN 12.345.678-5</h1>"))
+    page.write_text(
+        page.read_text().replace("<h1>Trata de personas</h1>", "<h1>RUN 12.345.678-5</h1>")
+    )
     found = runner.invoke(app, ["scan", str(site), "--no-names"])
     assert found.exit_code == 1
     assert "es/p.html:" in found.output and "run '12.345.678-5'" in found.output

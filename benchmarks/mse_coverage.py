@@ -35,6 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from datajusta_lib import mse  # noqa: E402
+from datajusta_lib import mse_report as rep  # noqa: E402
 from datajusta_lib.mse_data import simulate  # noqa: E402
 
 N = 2000
@@ -90,7 +91,15 @@ def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
     rows = []
     for path in sorted(truth.glob("*/capture_histories.parquet")) if truth.exists() else []:
         hist = pd.read_parquet(path)
-        lists = [c for c in hist.columns if c != "person_id"]
+        case_study = path.parent.name
+        # the population the pages estimate: victims only, on the eligible lists
+        # (data/analysis/mse_lists.yaml), e.g. not the protest detention register
+        persons = pd.read_parquet(
+            path.parent / "persons.parquet", columns=["person_id", "is_victim"]
+        )
+        hist = hist[hist["person_id"].isin(persons.loc[persons["is_victim"], "person_id"])]
+        excluded = set(rep._eligibility()[case_study].get("exclude") or {})
+        lists = [c for c in hist.columns if c != "person_id" and c not in excluded]
         n_true = len(hist)
         table = hist[lists].astype(int).value_counts().rename("count").reset_index()
         table = table[table[lists].sum(axis=1) > 0]

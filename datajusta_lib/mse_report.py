@@ -448,3 +448,57 @@ def stratum_order(by: str) -> list | None:
 def by_label(by: str, lang: str = "es") -> str:
     key = f"by_{by}"
     return t(key, lang) if key in _texts() else by
+
+
+@cache
+def _eligibility() -> dict:
+    from .paths import data_dir
+
+    with open(data_dir() / "analysis" / "mse_lists.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def eligible_records(records: pd.DataFrame, case_study: str) -> tuple[pd.DataFrame, dict]:
+    """The records of the lists that count the estimate's population, and what was left out.
+
+    Returns the kept records and ``{"excluded": {institution: n_rows}, "only": {institution:
+    (values, n_rows_dropped)}}`` for :func:`eligibility_text`.
+    """
+    rules = _eligibility()[case_study]
+    keep = ~records["institution"].isin(list(rules.get("exclude") or {}))
+    excluded = records.loc[~keep, "institution"].value_counts().to_dict()
+    only = {}
+    for institution, conditions in (rules.get("only") or {}).items():
+        of_inst = records["institution"] == institution
+        ok = pd.Series(True, index=records.index)
+        for column, values in conditions.items():
+            ok &= records[column].isin(values)
+        dropped = of_inst & ~ok
+        only[institution] = (tuple(v for vs in conditions.values() for v in vs), int(dropped.sum()))
+        keep &= ~dropped
+    kept = records[keep]
+    kept.attrs = dict(records.attrs)
+    return kept, {"excluded": excluded, "only": only}
+
+
+def eligibility_text(case_study: str, selection: dict, lang: str = "es") -> str:
+    """Which population the estimate is about, and each list or row set left out and why."""
+    rules = _eligibility()[case_study]
+    parts = [t("eligibility_population", lang, population=rules["population"][lang])]
+    for institution in selection["excluded"]:
+        reason = rules["exclude"][institution][lang]
+        parts.append(
+            t("eligibility_excluded", lang, institution=_name(institution, lang), reason=reason)
+        )
+    for institution, (values, dropped) in selection["only"].items():
+        if dropped:
+            parts.append(
+                t(
+                    "eligibility_only",
+                    lang,
+                    institution=_name(institution, lang),
+                    values=_join([f"`{v}`" for v in values], lang),
+                    dropped=_n(dropped, lang),
+                )
+            )
+    return " ".join(parts)

@@ -135,6 +135,7 @@ def render_site(
     from .render_output import read_manifest, recover, render_lock
 
     t0 = time.perf_counter()
+    clock = _Clock()
     started = _now()
     outputs = outputs_dir()
     site_dir = Path(site_dir or outputs / "site").absolute()
@@ -162,6 +163,7 @@ def render_site(
         previous = read_manifest(site_dir)
         site_key = _site_key(keys, fp, checks, source)
         result = RenderResult(site_dir=site_dir)
+        clock.mark("plan and hashes")
 
         if not todo and _up_to_date(previous, site_key, site_dir):
             result.up_to_date = True
@@ -174,6 +176,7 @@ def render_site(
             return result
 
         commit = git_commit()
+        clock.mark("git commit")
         done: dict[str, dict] = {}
         if todo:
             out.line(
@@ -182,7 +185,9 @@ def render_site(
             tasks = _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force)
             for t in tasks:
                 t.warm, t.cell_timeout = warm_kernels, cell_timeout
-            done = _execute(tasks, jobs or default_jobs(), warm_kernels, outputs / "cache", out)
+            done = _execute(
+                tasks, jobs or default_jobs(), warm_kernels, outputs / "cache", out, clock
+            )
         records = _records(plan, keys, metas, done, previous, cache)
         manifest = {
             "generator": f"datajusta {__version__}",
@@ -202,9 +207,10 @@ def render_site(
             },
             "site_key": site_key,
             "checks": [_check_name(c) for c in checks],
+            "timings": clock.times,
             "pages": records,
         }
-        problems = _publish(site_dir, plan, records, manifest, cache, checks, previous)
+        problems = _publish(site_dir, plan, records, manifest, cache, checks, previous, clock)
         _fill_result(result, records, problems, manifest)
         cache.prune(keep=set(keys.values()))
     result.seconds = time.perf_counter() - t0
@@ -259,7 +265,7 @@ def _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force):
     return sorted(tasks, key=lambda t: -last.get(t.page.relpath, mean))
 
 
-def _execute(tasks, jobs: int, warm: bool, workdir: Path, out) -> dict[str, dict]:
+def _execute(tasks, jobs: int, warm: bool, workdir: Path, out, clock) -> dict[str, dict]:
     """Run the tasks in ``jobs`` forked worker processes; never raises for a page's failure."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -273,10 +279,15 @@ def _execute(tasks, jobs: int, warm: bool, workdir: Path, out) -> dict[str, dict
     if warm and can_fork and split:
         zygote = Zygote(split[0], split[1], workdir)  # preloads on its own while we import below
     try:
+        # jsonschema (imported by nbformat) compiles rfc3987_syntax's grammars at import (~2 s)
+        # to check the "iri" formats, which no notebook schema uses (python-jsonschema/
+        # jsonschema#1428); without it those two formats are simply not checked.
+        sys.modules.setdefault("rfc3987_syntax", None)
         import papermill  # noqa: F401 - imported once here, inherited by the forked workers
 
         for lang in sorted({t.page.lang for t in tasks}):
             exporter(lang)
+        clock.mark("import papermill, build exporters")
         if zygote is not None:
             try:
                 zygote.wait_ready()
@@ -284,6 +295,7 @@ def _execute(tasks, jobs: int, warm: bool, workdir: Path, out) -> dict[str, dict
                 out.note(f"{exc}; starting kernels the ordinary way")
                 zygote.close()
                 zygote = None
+        clock.mark("wait for the kernel zygote")
         context = mp.get_context("fork" if can_fork else "spawn")
         done: dict[str, dict] = {}
         with ProcessPoolExecutor(
@@ -313,6 +325,7 @@ def _execute(tasks, jobs: int, warm: bool, workdir: Path, out) -> dict[str, dict
                 raise
             finally:
                 out.stop()
+        clock.mark("execute and convert pages")
         return done
     finally:
         if zygote is not None:
@@ -375,7 +388,7 @@ def _records(plan: list[Page], keys, metas, done, previous, cache) -> list[dict]
     return records
 
 
-def _publish(site_dir, plan, records, manifest, cache, checks, previous) -> list[str]:
+def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) -> list[str]:
     """Build the complete site in a temporary directory, check it, swap it in. Returns problems
     (then the old site is untouched)."""
     from .i18n import LANGS
@@ -411,11 +424,13 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous) -> list
             index = tmp / ("index.html" if lg == "es" else f"{lg}/index.html")
             index.parent.mkdir(parents=True, exist_ok=True)
             index.write_text(build_index(records, pages, lg, manifest["commit"]), encoding="utf-8")
+        clock.mark("assemble the site")
         manifest["render_finished"] = _now()
         write_json(tmp / "manifest.json", manifest)
         problems = []
         for check in checks:
             problems += [f"[{_check_name(check)}] {p}" for p in _resolve_check(check)(tmp)]
+        clock.mark("site checks")
         if problems:
             return problems
         swap_in(tmp, site_dir)
@@ -456,6 +471,19 @@ def _fill_result(result: RenderResult, records, problems, manifest) -> None:
 
 
 # ----------------------------------------------------------------------------- progress and summary
+class _Clock:
+    """Seconds spent in each phase of a render (written to the manifest as ``timings``)."""
+
+    def __init__(self):
+        self.last = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    def mark(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.times[phase] = round(now - self.last, 3)
+        self.last = now
+
+
 _STAGES = {"execute": "while executing", "convert": "while converting to HTML"}
 
 

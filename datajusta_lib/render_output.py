@@ -21,7 +21,14 @@ from urllib.parse import unquote, urlsplit
 
 from . import __version__
 from .i18n import LANGS, text
-from .render_pages import TEMPLATES, lab_css, page_group_title, page_title, site_labels
+from .render_pages import (
+    TEMPLATES,
+    case_studies,
+    lab_css,
+    page_group_title,
+    page_title,
+    site_labels,
+)
 from .render_plan import CROSS, Page
 
 _TMP = ".site-tmp-"
@@ -32,8 +39,6 @@ _OLD = ".site-old-"
 def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: str) -> str:
     """The index in ``lang`` of the pages present in the site, grouped by case study."""
     import jinja2
-
-    from .canon import case_studies
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),

@@ -25,15 +25,12 @@ from functools import cache
 from pathlib import Path
 
 from . import __version__
-from .display import TABLE_LINK_PREFIX
 from .i18n import LANGS, text
-from .publish import TABLE_MIMETYPE
 from .render_plan import Page
 
 TEMPLATES = Path(__file__).parent / "templates"
 KERNEL = "datajusta"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_TABLE_LINK = re.compile(re.escape(TABLE_LINK_PREFIX) + r"([^\"'<>\s]+)\.csv")
 
 
 class PageRefused(Exception):
@@ -224,7 +221,7 @@ def page_tables(nb) -> list[dict]:
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            stamp = data.get(TABLE_MIMETYPE)
+            stamp = data.get(_table_mimetype())
             shown = data.get("text/html", "")
             shown = "".join(shown) if isinstance(shown, list) else shown
             if stamp is None:
@@ -261,6 +258,12 @@ def page_tables(nb) -> list[dict]:
             stamp["cell_index"] = i
             tables.append(stamp)
     return tables
+
+
+def _table_mimetype() -> str:
+    from .publish import TABLE_MIMETYPE  # imports pandas and scipy: only where pages are made
+
+    return TABLE_MIMETYPE
 
 
 def _shows(nb, needle: str) -> bool:
@@ -328,9 +331,27 @@ def page_resources(page: Page, context: dict, notebook_sha: str, rendered_at: st
     }
 
 
-def page_title(page: Page) -> str:
-    from .canon import case_studies, case_study_label
+@cache
+def _case_studies_yaml() -> dict:
+    # data/canonical.yaml read directly, as canon.canonical() does: importing canon would import
+    # pandas (a second or more) in the renderer process, which otherwise never needs it.
+    import yaml
 
+    from .paths import data_dir
+
+    with open(data_dir() / "canonical.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["case_studies"]
+
+
+def case_studies() -> list[str]:
+    return list(_case_studies_yaml())
+
+
+def case_study_label(case_study: str, lang: str) -> str:
+    return _case_studies_yaml()[case_study]["label"][lang]
+
+
+def page_title(page: Page) -> str:
     base = page.report.title[page.lang]
     extra = []
     for k, v in page.params.items():
@@ -346,8 +367,6 @@ def _param_label(v) -> str:
 
 
 def page_group_title(page: Page) -> str:
-    from .canon import case_studies, case_study_label
-
     cs = page.case_study
     return (
         case_study_label(cs, page.lang)
@@ -368,7 +387,9 @@ def convert(
         resources["datajusta"]["synthetic"] = False
     body, _ = exporter(page.lang).from_notebook_node(nb, resources=resources)
     names = {t["name"] for t in tables}
-    for name in _TABLE_LINK.findall(body):
+    from .display import TABLE_LINK_PREFIX  # display imports pandas: only where pages are made
+
+    for name in re.findall(re.escape(TABLE_LINK_PREFIX) + r"([^\"'<>\s]+)\.csv", body):
         if html_lib.unescape(name) not in names:
             raise PageRefused(f"links to a table download {name!r} that the page does not show")
     body = body.replace(TABLE_LINK_PREFIX, f"tables/{page.slug}/")

@@ -9,6 +9,7 @@ the benchmark independent of it.
 
     .venv/bin/python benchmarks/ingest.py                      # 10k, 100k, 1M rows
     .venv/bin/python benchmarks/ingest.py --rows 1000000 --institution FISCALIA --case-study protest_violence
+    .venv/bin/python benchmarks/ingest.py --synthetic 5      # the generator's 17 exports at scale 5
 """
 
 from __future__ import annotations
@@ -205,6 +206,56 @@ def _child(mode: str, path: Path, cb: codebooks.Codebook) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_synthetic(folder: Path) -> dict:
+    """Time read + harmonise of every export the synthetic generator wrote under ``folder``."""
+    from datajusta_lib import harmonise
+
+    c0, t0 = _cpu(), time.perf_counter()
+    rows = accepted = files = 0
+    for cb in codebooks.all_codebooks():
+        paths = sorted((folder / cb.case_study / cb.institution).glob(cb.export.filename))
+        if paths:
+            r = harmonise.harmonise_files(paths, cb, pseudonymise.SYNTHETIC_ONLY_PUBLIC_KEY)
+            rows, accepted, files = rows + r.n_read, accepted + r.n_accepted, files + len(paths)
+    t1, c1 = time.perf_counter(), _cpu()
+    return {
+        "files": files,
+        "rows": rows,
+        "accepted": accepted,
+        "total_s": round(t1 - t0, 2),
+        "cpu_s": round(c1 - c0, 2),
+        "rows_per_s": int(rows / (t1 - t0)),
+        "peak_rss_mib": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def synthetic_mode(scale: float) -> None:
+    """The project's own generator at ``scale``: all 17 exports (CSV and XLSX) of the three
+    case studies, harmonised in a fresh process."""
+    from datajusta_lib import synthetic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "synthetic"
+        t = time.perf_counter()
+        synthetic.generate(scale=scale, out=out)
+        print(f"generated scale {scale} in {time.perf_counter() - t:.1f} s (not timed below)")
+        r = json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--child", "synthetic", str(out), "-", "-"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+    print(
+        f"{r['files']} exports, {r['rows']:,} rows ({r['accepted']:,} accepted): "
+        f"{r['total_s']} s wall, {r['cpu_s']} s CPU, {r['rows_per_s']:,} rows/s, "
+        f"peak {r['peak_rss_mib']} MiB; load average {os.getloadavg()[0]:.1f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
@@ -216,12 +267,24 @@ def main() -> None:
     )
     ap.add_argument("--institution", default="FISCALIA")
     ap.add_argument("--case-study", default="protest_violence")
+    ap.add_argument(
+        "--synthetic",
+        type=float,
+        metavar="SCALE",
+        help="instead: generate the project's synthetic data at SCALE and harmonise all of it",
+    )
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         mode, path, inst, cs = args.child
+        if mode == "synthetic":
+            print(json.dumps(run_synthetic(Path(path))))
+            return
         fn = run_one if mode == "fast" else run_naive
         print(json.dumps(fn(Path(path), inst, cs)))
+        return
+    if args.synthetic:
+        synthetic_mode(args.synthetic)
         return
     cb = codebooks.get(args.institution, args.case_study)
     print(

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from . import __version__, canon, contracts
@@ -37,7 +39,7 @@ from .codebooks import Codebook, _StrictLoader, load_codebook
 from .paths import codebooks_dir, published_dir, synthetic_dir
 from .synthetic_capture import capture_all, capture_histories
 from .synthetic_export import write_recorded
-from .synthetic_recording import record_institution
+from .synthetic_recording import CANONICAL, record_institution
 from .synthetic_truth import build_truth
 
 GENERATOR_VERSION = "1.0"
@@ -260,7 +262,14 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
     cap = capture_all(view, cs, spec, model["defaults"], figures, scale, rng_for)
     truth_dir = out / TRUTH_DIR / cs
     truth_dir.mkdir(parents=True)
-    institutions, row_truths, corruptions = {}, [], []
+    institutions, row_truths, corruptions, exported_events = {}, [], [], {}
+    recorded = {f for cb in cbs.values() for f in cb.recorded}
+    unknown = recorded - {"person_key", "person_name", *CANONICAL}
+    if unknown:
+        raise ValueError(f"{cs}: the generator cannot write the fields {sorted(unknown)}")
+    schema = _records_schema(
+        [f for f in ("person_key", "person_name", *CANONICAL) if f in recorded]
+    )
     for inst in listed:
         say(f"{cs}: {inst}")
         cb = cbs[inst]
@@ -279,29 +288,29 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
         placed = write_recorded(
             rec, cb, folder, tuple(spec["period"]), as_of, params.get("sheets") or {}
         )
+        files = f"{cs}/{inst}/" + placed["file"].to_numpy(dtype=object)
         rt = rec.truth.assign(
             institution=inst,
-            file=[f"{cs}/{inst}/{f}" for f in placed["file"]],
+            file=pd.Series(files, dtype=object),
             source_row=placed["source_row"].to_numpy(),
         )
-        row_truths.append(rt)
+        row_truths.append(_arrow_rows(rt, schema))  # compact at once: no Python strings kept
+        exported_events[inst] = rt["event_id"].to_numpy()
         if len(rec.corruptions):
             c = rec.corruptions.merge(
                 rt[["row_index", "record_id", "file", "source_row"]], on="row_index"
             )
             corruptions.append(c.assign(institution=inst))
         institutions[inst] = {
-            "files": sorted({f"{cs}/{inst}/{f}" for f in placed["file"]})
-            or [f"{cs}/{inst}/{cb.export.filename}"],
+            "files": sorted(pd.unique(files).tolist()) or [f"{cs}/{inst}/{cb.export.filename}"],
             "rows": len(rec.table),
             "unit_of_count": cb.unit_of_count,
             "format": cb.export.format,
             "corrupted_rows": len(rec.corruptions),
         }
-    rows_truth = pd.concat(row_truths, ignore_index=True)
     for cell in cap.cells:
-        cell["records_exported"] = _records_in_cell(cell, rows_truth, view, spec, figures)
-    _write_truth(truth_dir, truth, cap, rows_truth, corruptions)
+        cell["records_exported"] = _records_in_cell(cell, exported_events, view, spec)
+    _write_truth(truth_dir, truth, cap, row_truths, corruptions)
     victims = truth.persons["is_victim"].to_numpy()
     cs_meta = {
         "period": spec["period"],
@@ -312,13 +321,7 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
             "events": len(truth.events),
             "cases": int(truth.events["case_id"].nunique()),
             "victims_in_no_list": int(
-                (
-                    ~capture_histories(truth.events, cap.captured)
-                    .drop(columns="person_id")
-                    .any(axis=1)
-                    .to_numpy()
-                    & victims
-                ).sum()
+                (~victim_histories(truth, cap).drop(columns="person_id").any(axis=1)).sum()
             ),
         },
         "truth_basis": {
@@ -331,7 +334,7 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
 
 
 def _records_in_cell(
-    cell: dict, rows_truth: pd.DataFrame, view: pd.DataFrame, spec: dict, figures: pd.DataFrame
+    cell: dict, exported_events: dict[str, np.ndarray], view: pd.DataFrame, spec: dict
 ) -> int:
     from .synthetic_capture import period_mask, where_mask
 
@@ -342,7 +345,7 @@ def _records_in_cell(
         & period_mask(view, (cell["period_start"], cell["period_end"]))
     )
     events = set(view["event_id"].to_numpy()[mask].tolist())
-    mine = rows_truth[rows_truth["institution"] == cell["institution"]]
+    mine = pd.DataFrame({"event_id": exported_events[cell["institution"]]})
     return int(mine["event_id"].isin(events).sum())
 
 
@@ -357,7 +360,60 @@ def _json_row(cell: dict) -> dict:
     return out
 
 
-def _write_truth(folder: Path, truth, cap, rows_truth: pd.DataFrame, corruptions: list) -> None:
+def victim_histories(truth, cap) -> pd.DataFrame:
+    """One row per true victim, one boolean column per institution: the lists MSE should use."""
+    hist = capture_histories(truth.events, cap.captured)
+    victim = truth.persons.set_index("person_id")["is_victim"]
+    return hist[victim.reindex(hist["person_id"]).to_numpy(bool)].reset_index(drop=True)
+
+
+def _records_schema(fields: list[str]) -> pa.Schema:
+    """One Arrow schema (with pandas dtypes: Int64 ages, datetime dates) for every institution's
+    row truth, so that tables concatenate as they are and read back with the right types."""
+    from .synthetic_recording import FLAGS
+
+    row = {
+        "record_id": "x",
+        "row_index": 1,
+        "person_id": 1,
+        "event_id": 1,
+        "case_id": 1,
+        "row_kind": "x",
+        "offence_no": 1,
+        **{f: True for f in FLAGS},
+        "duplicate_of": "x",
+        "corruption": "x",
+    }
+    dummy = pd.DataFrame(
+        {k: pd.Series([v], dtype=object if isinstance(v, str) else None) for k, v in row.items()}
+    )
+    for f in fields:
+        if f in ("event_date", "report_date"):
+            dummy[f"expected_{f}"] = pd.Series([pd.Timestamp("2020-01-01")], dtype="datetime64[ns]")
+        elif f == "age":
+            dummy[f"expected_{f}"] = pd.array([1], dtype="Int64")
+        else:
+            dummy[f"expected_{f}"] = pd.Series(["x"], dtype=object)
+    dummy["institution"] = pd.Series(["x"], dtype=object)
+    dummy["file"] = pd.Series(["x"], dtype=object)
+    dummy["source_row"] = np.array([1], dtype=np.int64)
+    return pa.Schema.from_pandas(dummy, preserve_index=False)
+
+
+def _arrow_rows(rt: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """One institution's row truth as a compact Arrow table of the case study's schema."""
+    rt = rt.reindex(columns=schema.names)
+    for c in schema.names:
+        if c in ("expected_event_date", "expected_report_date"):
+            rt[c] = pd.to_datetime(rt[c]).astype("datetime64[ns]")
+        elif c == "expected_age":
+            rt[c] = pd.array(rt[c], dtype="Int64")
+        elif rt[c].dtype == object:
+            rt[c] = rt[c].where(rt[c].notna(), None)
+    return pa.Table.from_pandas(rt, schema=schema, preserve_index=False)
+
+
+def _write_truth(folder: Path, truth, cap, row_truths: list[pa.Table], corruptions: list) -> None:
     truth.persons.to_parquet(folder / "persons.parquet", index=False)
     truth.events.to_parquet(folder / "events.parquet", index=False)
     captures = pd.DataFrame(
@@ -367,18 +423,8 @@ def _write_truth(folder: Path, truth, cap, rows_truth: pd.DataFrame, corruptions
         }
     )
     captures.to_parquet(folder / "captures.parquet", index=False)
-    capture_histories(truth.events, cap.captured).to_parquet(
-        folder / "capture_histories.parquet", index=False
-    )
-    rows_truth = rows_truth.copy()
-    for c in rows_truth.columns:
-        if c.startswith("expected_") and c[9:] in ("event_date", "report_date"):
-            rows_truth[c] = pd.to_datetime(rows_truth[c])
-        elif c == "expected_age":
-            rows_truth[c] = pd.array(rows_truth[c], dtype="Int64")
-        elif rows_truth[c].dtype == object:
-            rows_truth[c] = rows_truth[c].astype("string")
-    rows_truth.to_parquet(folder / "records.parquet", index=False)
+    victim_histories(truth, cap).to_parquet(folder / "capture_histories.parquet", index=False)
+    pq.write_table(pa.concat_tables(row_truths), folder / "records.parquet")
     cols = [
         "institution",
         "file",
@@ -401,9 +447,10 @@ def _write_truth(folder: Path, truth, cap, rows_truth: pd.DataFrame, corruptions
     )
     (folder.parent / "README.txt").write_text(
         "TRUTH OF THE SYNTHETIC DATA — never present it as real.\n"
-        "persons/events: the fabricated ground truth; captures/capture_histories: which list holds "
-        "each event/person; records: the truth behind every exported row; corruptions: rows "
-        "carrying a data problem the readers must quarantine.\n",
+        "persons/events: the fabricated ground truth; captures: which list holds each event; "
+        "capture_histories: which lists hold each victim (victims only: persons detained without "
+        "violence and smuggled migrants are left out); records: the truth behind every exported "
+        "row; corruptions: rows carrying a data problem the readers must quarantine.\n",
         encoding="utf-8",
     )
 

@@ -54,7 +54,11 @@ def linear_effects(events: pd.DataFrame, effects: dict | None) -> np.ndarray:
                 f"synthetic model has an effect on {column!r}, which the truth does not have"
             )
         col = events[column]
-        if isinstance(coef, dict):
+        if isinstance(coef, dict) and isinstance(col.dtype, pd.CategoricalDtype):
+            # one coefficient per category, taken by code: no per-row lookup
+            per_cat = np.array([float(coef.get(c, 0.0)) for c in col.cat.categories] + [0.0])
+            eta += per_cat[col.cat.codes.to_numpy()]  # code -1 (missing) takes the last 0.0
+        elif isinstance(coef, dict):
             eta += (
                 col.astype(object)
                 .map({k: float(v) for k, v in coef.items()})
@@ -86,8 +90,17 @@ def unit_thresholds(threshold: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.minimum.reduceat(threshold[order], starts)
 
 
+def n_distinct(ids: np.ndarray) -> int:
+    """Distinct non-negative integer ids (a flag array: faster than sorting)."""
+    if len(ids) == 0:
+        return 0
+    seen = np.zeros(int(ids.max()) + 1, dtype=bool)
+    seen[ids] = True
+    return int(seen.sum())
+
+
 def count_units(captured: np.ndarray, ids: np.ndarray) -> int:
-    return int(len(np.unique(ids[captured])))
+    return n_distinct(ids[captured])
 
 
 def solve_alpha(thresholds: np.ndarray, target: int) -> float:
@@ -172,7 +185,7 @@ def capture_all(
             in_cell = eligible & where_mask(events, cell.get("where")) & period_mask(events, period)
             unit = cell.get("unit", "events")
             ids = _unit_ids(events, unit)[in_cell]
-            n_units = len(np.unique(ids))
+            n_units = n_distinct(ids)
             target, info = cell_target(cell, figures, scale, n_units)
             row = {
                 "case_study": case_study,

@@ -109,6 +109,9 @@ def write_xlsx(
 
 
 def _escape(values: np.ndarray) -> np.ndarray:
+    joined = "".join(values.tolist())
+    if "&" not in joined and "<" not in joined and ">" not in joined:
+        return values  # the usual case: nothing to escape
     s = pd.Series(values, dtype=object)
     return (
         s.str.replace("&", "&amp;")
@@ -222,4 +225,4 @@ def write_recorded(
             write_xlsx(part, rec.numeric_columns, path, cb, titles, sheets, as_of)
         where[idx] = name
         source_row[idx] = cb.export.header_row + 1 + np.arange(len(idx))
-    return pd.DataFrame({"file": where, "source_row": source_row})
+    return pd.DataFrame({"file": pd.Series(where, dtype=object), "source_row": source_row})

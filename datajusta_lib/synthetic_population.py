@@ -347,9 +347,10 @@ def add_identity(rng, persons: pd.DataFrame) -> None:
     n = len(persons)
     female = np.asarray(persons["gender_identity"].isin(["woman", "trans_woman"]))
     given, s1, s2 = draw_names(rng, female)
-    persons["given_names"] = given.astype(object)
-    persons["surname_1"] = s1.astype(object)
-    persons["surname_2"] = s2.astype(object)
+    # object columns: the recording step works on numpy arrays, arrow strings would round-trip
+    persons["given_names"] = pd.Series(given.astype(object), dtype=object)
+    persons["surname_1"] = pd.Series(s1.astype(object), dtype=object)
+    persons["surname_2"] = pd.Series(s2.astype(object), dtype=object)
     mig = np.asarray(persons["migrant_status"], dtype=object)
     p_run = np.select(
         [mig == "not_migrant", mig == "regular", mig == "refugee_or_asylum_seeker"],
@@ -361,12 +362,12 @@ def add_identity(rng, persons: pd.DataFrame) -> None:
     runs[has_run] = draw_runs(rng, int(has_run.sum()))
     persons["run"] = pd.Series(pd.array(runs, dtype="Int64")).where(has_run)
     dv = run_check_digit(np.where(has_run, runs, 0))
-    persons["run_dv"] = pd.Series(dv.astype(object)).where(has_run)
+    persons["run_dv"] = pd.Series(np.where(has_run, dv.astype(object), None), dtype=object)
     foreign = mig != "not_migrant"
     has_pp = foreign & (rng.random(n) < 0.88)
     pp = np.full(n, None, dtype=object)
     pp[has_pp] = draw_passports(rng, int(has_pp.sum())).astype(object)
-    persons["passport"] = pp
+    persons["passport"] = pd.Series(pp, dtype=object)
 
 
 def finish_events(rng, events: dict, persons: pd.DataFrame, period_end: str) -> pd.DataFrame:
@@ -401,10 +402,13 @@ def set_birth_dates(rng, persons: pd.DataFrame, first_date: np.ndarray, age: np.
 
 def cases_by_proximity(rng, date: np.ndarray, region: np.ndarray, join: float) -> np.ndarray:
     """Case ids: consecutive events on the same day and region share a case with prob. join."""
-    order = np.lexsort((date, region))
+    day = np.asarray(date).astype("datetime64[D]").astype(np.int64)
+    reg = pd.factorize(np.asarray(region, dtype=object))[0]  # integer codes sort fast
+    order = np.lexsort((day, reg))
+    d, r = day[order], reg[order]
     same = np.zeros(len(order), dtype=bool)
     if len(order) > 1:
-        same[1:] = (date[order][1:] == date[order][:-1]) & (region[order][1:] == region[order][:-1])
+        same[1:] = (d[1:] == d[:-1]) & (r[1:] == r[:-1])
     joined = same & (rng.random(len(order)) < join)
     case_sorted = np.cumsum(~joined) - 1
     case = np.empty(len(order), dtype=np.int64)

@@ -43,6 +43,22 @@ STAGE_BEHIND = {
     "judicial_exit": "formalisation",
     "non_judicial_exit": "investigation",
 }
+CANONICAL = (
+    "event_date",
+    "report_date",
+    "region_code",
+    "classification",
+    "sex",
+    "gender_identity",
+    "age",
+    "age_band",
+    "nationality",
+    "migrant_status",
+    "indigenous_people",
+    "disability",
+    "perpetrator_type",
+    "procedural_stage",
+)
 FLAGS = ["name_typo", "date_swapped", "region_wrong", "reclassified", "stage_lagged", "id_missing"]
 
 

@@ -263,7 +263,9 @@ def test_labels_are_varied_but_understood(default):
 def _victim_histories(out, cs):
     h = _truth(out, cs, "capture_histories")
     persons = _truth(out, cs, "persons").set_index("person_id")
-    return h[persons.loc[h["person_id"], "is_victim"].to_numpy()]
+    assert persons.loc[h["person_id"], "is_victim"].all()  # victims only
+    assert len(h) == persons["is_victim"].sum()
+    return h
 
 
 def test_lists_overlap_unevenly(default):

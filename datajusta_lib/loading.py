@@ -176,10 +176,13 @@ def _load_institution(
     q_path = cdir / f"{institution}-{ck}.quarantine.parquet"
     meta_path = cdir / f"{institution}-{ck}.json"
     if not refresh and rec_path.is_file() and q_path.is_file() and meta_path.is_file():
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        records = pd.read_parquet(rec_path)
-        quarantine = pd.read_parquet(q_path)
-        return records, quarantine, InstitutionLoad(**{**meta, "cached": True})
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            records = pd.read_parquet(rec_path)
+            quarantine = pd.read_parquet(q_path)
+            return records, quarantine, InstitutionLoad(**{**meta, "cached": True})
+        except (OSError, ValueError, TypeError):
+            pass  # another process is replacing this version: harmonise again
     cb = codebooks.load_codebook(cb_path)
     result: HarmoniseResult = harmonise_files(files, cb, key)
     root = source_dir(source)
@@ -197,12 +200,15 @@ def _load_institution(
     quarantine = result.quarantine.astype({"source_row": "Int64"})
     quarantine.insert(0, "institution", institution)
     for old in cdir.glob(f"{institution}-*"):
-        old.unlink(missing_ok=True)  # one cached version per institution
+        if ck not in old.name:
+            old.unlink(missing_ok=True)  # one cached version per institution
     _write_atomic(records, rec_path)
     _write_atomic(quarantine, q_path)
     _write_atomic(quarantine, quarantine_path(source, case_study, institution))
     meta = {k: v for k, v in info.__dict__.items() if k != "cached"}
-    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp = meta_path.with_name(f".{meta_path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, meta_path)  # written last: its presence means the version is complete
     if result.n_rejected and source == "private":
         # synthetic exports carry deliberate faults; real ones deserve a word every time
         warnings.warn(

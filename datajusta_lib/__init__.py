@@ -16,6 +16,7 @@ _API = {
     "load": "loading",
     "codebook": "loading",
     "quarantine": "loading",
+    "ingestion_summary": "loading",
     "published_figures": "published",
     # contracts
     "validate": "contracts",

@@ -285,6 +285,8 @@ def _execute(tasks, jobs: int, warm: bool, workdir: Path, out, clock) -> dict[st
         sys.modules.setdefault("rfc3987_syntax", None)
         import papermill  # noqa: F401 - imported once here, inherited by the forked workers
 
+        from . import display  # noqa: F401 - the table stamps' constants; imports pandas
+
         for lang in sorted({t.page.lang for t in tasks}):
             exporter(lang)
         clock.mark("import papermill, build exporters")

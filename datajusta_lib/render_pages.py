@@ -97,7 +97,6 @@ _exporters: dict = {}
 def exporter(lang: str):
     """The cached HTMLExporter for ``lang`` (first call builds and warms it up)."""
     if lang not in _exporters:
-        import nbformat
         from nbconvert import HTMLExporter
         from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -114,10 +113,32 @@ def exporter(lang: str):
             exclude_output_prompt=True,
         )
         exp.register_preprocessor(remover, enabled=True)
-        # Compile the templates now (a fork inherits them).
-        exp.from_notebook_node(nbformat.v4.new_notebook(), resources=_resources_stub(lang))
+        # Convert a notebook with every kind of output once now: templates, markdown and HTML
+        # parsers are then warm, and the forked workers inherit them.
+        exp.from_notebook_node(_warm_up_notebook(), resources=_resources_stub(lang))
         _exporters[lang] = exp
     return _exporters[lang]
+
+
+def _warm_up_notebook():
+    import nbformat
+
+    v4 = nbformat.v4
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    outputs = [
+        v4.new_output("display_data", {"text/html": "<p>x</p><table><tr><td>1</td></tr></table>"}),
+        v4.new_output("display_data", {"text/markdown": "**x** `y`"}),
+        v4.new_output("display_data", {"image/png": png, "text/plain": "x"}),
+        v4.new_output("stream", name="stdout", text="x\n"),
+        v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1),
+    ]
+    cells = [
+        v4.new_markdown_cell(
+            "# T\n\n*a* [b](#c)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1\n```"
+        ),
+        v4.new_code_cell("x = 1", outputs=outputs, execution_count=1),
+    ]
+    return v4.new_notebook(cells=cells, metadata={"language_info": {"name": "python"}})
 
 
 def _resources_stub(lang: str) -> dict:

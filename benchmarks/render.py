@@ -13,7 +13,8 @@ In one run, on the same machine and the same report list (DESIGN.md §4):
    zygote buys over starting each kernel from scratch.
 
 Notebooks are copied to a temporary folder with a report list pointing at the copies, so step 4
-never edits the repository. Every step runs as a subprocess and is timed by wall clock. Results
+never edits the repository. Steps 1, 2 and 5 each start from an empty outputs folder (so the
+library's own ingest cache starts empty for each). Every step runs as a subprocess and is timed by wall clock. Results
 go to ``benchmarks/results/render.json``; the table is printed. Usage::
 
     .venv/bin/python benchmarks/render.py [--only GLOB] [--warm-repeats 3] [--no-ablation]
@@ -69,9 +70,12 @@ def _copy_project(reports_file: Path, only: str | None, work: Path) -> Path:
 
 
 def naive(pages, work: Path, env: dict) -> dict:
-    """papermill then nbconvert per page, sequentially, as a team lead would script it."""
+    """papermill then nbconvert per page, sequentially, as a team lead would script it. It gets
+    its own empty outputs folder, as the cold render does: the library's ingest cache
+    (outputs/cache/ingest) starts empty for both."""
     out_dir = work / "naive"
     out_dir.mkdir()
+    env = dict(env, DATAJUSTA_OUTPUTS=str(work / "naive-outputs"))
     total, failed = 0.0, []
     for page in pages:
         executed = out_dir / f"{page.lang}-{page.slug}.ipynb"

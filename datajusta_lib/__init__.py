@@ -48,6 +48,8 @@ _API = {
     "k_anonymity": "disclosure",
     "l_diversity": "disclosure",
     "scan_path": "scanner",
+    # the site: what `datajusta render` runs (docs/rendering.md)
+    "render_site": "render",
 }
 
 __all__ = sorted([*_API, "__version__"])

@@ -37,6 +37,15 @@ import yaml
 from . import __version__, canon, contracts
 from .codebooks import Codebook, _StrictLoader, load_codebook
 from .paths import codebooks_dir, published_dir, synthetic_dir
+from .synthetic_calibration import (  # noqa: F401 - re-exported: synthetic.calibration_table
+    CALIBRATION_TOLERANCE,
+    CHECK_TOLERANCE,
+    calibration_docs,
+    calibration_markdown,
+    calibration_table,
+    truth_markdown,
+    write_calibration_docs,
+)
 from .synthetic_capture import capture_all, capture_histories
 from .synthetic_export import write_recorded
 from .synthetic_recording import CANONICAL, record_institution
@@ -45,8 +54,6 @@ from .synthetic_truth import build_truth
 GENERATOR_VERSION = "1.0"
 MODEL_FILE = Path(__file__).with_name("synthetic_model.yaml")
 TRUTH_DIR = "_truth"
-CHECK_TOLERANCE = 0.15  # a 'check' row may differ from its figure by this share
-CALIBRATION_TOLERANCE = 0.01  # calibrated rows are exact by construction (+-1 unit, or 1 %)
 NOTICE = {
     "es": "DATOS SINTÉTICOS. Estos archivos fueron generados por datajusta_lib.synthetic: no "
     "describen a ninguna persona real. Sus totales están calibrados al orden de magnitud de "
@@ -495,147 +502,3 @@ def _readme(meta: dict) -> str:
             lines.append(f"  {inst}: {i['rows']} rows in {', '.join(i['files'])}")
     lines += ["", "_truth/ holds the fabricated ground truth for tests; it is never real."]
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------------------
-# the calibration table
-# --------------------------------------------------------------------------------------
-def calibration_table(out: Path | str | None = None, lang: str = "en") -> pd.DataFrame:
-    """Synthetic counts next to the published figures (or assumptions) they are calibrated to.
-
-    Read from ``<out>/metadata.json`` (default data/synthetic). ``synthetic`` is the count of
-    true units the institution captured, in the cell's unit; ``records_exported`` the rows its
-    export holds for those events (repeat rows, offences, duplicates and corrupted rows
-    included); ``within_tolerance`` compares ``synthetic`` with ``target``.
-    """
-    meta_path = Path(out or synthetic_dir()) / "metadata.json"
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"{meta_path} not found: run `datajusta synth` first")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    df = pd.DataFrame(meta["calibration"])
-    figures = load_figures().set_index("id")
-    df["source_url"] = df["figure_id"].map(lambda f: figures["source_url"].get(f) if f else None)
-    df["figure_metric"] = df["figure_id"].map(lambda f: figures["metric"].get(f) if f else None)
-    df["basis"] = df["basis"].map(lambda b: (b or {}).get(lang) if isinstance(b, dict) else b)
-    df["note"] = df["note"].map(lambda b: (b or {}).get(lang) if isinstance(b, dict) else b)
-    tol = np.where(df["role"] == "check", CHECK_TOLERANCE, CALIBRATION_TOLERANCE)
-    allowed = np.maximum(tol * df["target"], np.where(df["role"] == "check", 2, 1))
-    df["tolerance"] = tol
-    df["within_tolerance"] = (df["synthetic"] - df["target"]).abs() <= allowed
-    df["scale"] = meta["scale"]
-    cols = [
-        "case_study",
-        "institution",
-        "period_start",
-        "period_end",
-        "unit",
-        "where",
-        "role",
-        "synthetic",
-        "target",
-        "records_exported",
-        "eligible_units",
-        "figure_id",
-        "figure_value",
-        "factor",
-        "rate",
-        "figure_metric",
-        "source_url",
-        "basis",
-        "note",
-        "tolerance",
-        "within_tolerance",
-        "scale",
-    ]
-    return df[cols]
-
-
-def calibration_markdown(table: pd.DataFrame) -> str:
-    """The calibration table as Markdown, with the basis of every assumed target below it."""
-    lines = [
-        "| case study | institution | period | unit (filter) | synthetic | target | exported rows "
-        "| calibrated to | source |",
-        "|---|---|---|---|---:|---:|---:|---|---|",
-    ]
-    bases = []
-    for r in table.itertuples(index=False):
-        if isinstance(r.figure_id, str):
-            to = f"{r.figure_id} = {r.figure_value:,.0f}"
-            to += " (check, not calibrated)" if r.role == "check" else ""
-            src = f"[{r.figure_id}]({r.source_url})"
-        elif not pd.isna(r.rate):
-            to, src = f"assumed share: {r.rate:.0%} of eligible", "assumption"
-        else:
-            to, src = "assumed count", "assumption"
-        if isinstance(r.basis, str) or isinstance(r.note, str):
-            bases.append(
-                f"- {r.case_study} / {r.institution} ({r.period_start} – {r.period_end}): "
-                + " ".join(t for t in (r.basis, r.note) if isinstance(t, str))
-            )
-        unit = r.unit + (f" ({r.where})" if r.where else "")
-        lines.append(
-            f"| {r.case_study} | {r.institution} | {r.period_start} – {r.period_end} | {unit} "
-            f"| {r.synthetic:,} | {r.target:,} | {r.records_exported:,} | {to} | {src} |"
-        )
-    return "\n".join(lines + ["", "Bases and notes:", "", *bases])
-
-
-def truth_markdown(meta: dict, lang: str = "en") -> str:
-    """True totals per case study (what multiple systems estimation should recover) and why."""
-    lines = [
-        "| case study | persons | of whom victims | events | cases | victims in no list |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    bases = []
-    for cs, m in meta["case_studies"].items():
-        t = m["truth"]
-        lines.append(
-            f"| {cs} | {t['persons']:,} | {t['victims']:,} | {t['events']:,} | "
-            f"{t['cases']:,} | {t['victims_in_no_list']:,} |"
-        )
-        bases += [f"- {cs}, {k}: {v[lang]}" for k, v in m.get("truth_basis", {}).items() if v]
-    return "\n".join(lines + ["", *bases])
-
-
-DOCS_BEGIN = "<!-- calibration: generated by datajusta_lib.synthetic.write_calibration_docs() -->"
-DOCS_END = "<!-- /calibration -->"
-
-
-def calibration_docs(out: Path | str | None = None) -> str:
-    """The generated block of docs/synthetic.md (default seed, scale 1)."""
-    out = Path(out or synthetic_dir())
-    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
-    if meta["seed"] != default_seed() or meta["scale"] != 1.0:
-        raise ValueError(
-            f"{out} holds seed {meta['seed']}, scale {meta['scale']}: the docs show "
-            f"the default seed {default_seed()} at scale 1"
-        )
-    return "\n".join(
-        [
-            DOCS_BEGIN,
-            f"Seed {meta['seed']}, scale 1, generator {meta['generator_version']}.",
-            "",
-            "### Synthetic counts and what they are calibrated to",
-            "",
-            calibration_markdown(calibration_table(out)),
-            "",
-            "### True totals",
-            "",
-            truth_markdown(meta),
-            DOCS_END,
-        ]
-    )
-
-
-def write_calibration_docs(out: Path | str | None = None, docs: Path | str | None = None) -> Path:
-    """Replace the generated block of docs/synthetic.md with the tables of ``out``."""
-    from .paths import project_root
-
-    docs = Path(docs or project_root() / "docs" / "synthetic.md")
-    text = docs.read_text(encoding="utf-8")
-    if DOCS_BEGIN not in text or DOCS_END not in text:
-        raise ValueError(f"{docs} has no {DOCS_BEGIN} ... {DOCS_END} block")
-    head, rest = text.split(DOCS_BEGIN, 1)
-    tail = rest.split(DOCS_END, 1)[1]
-    docs.write_text(head + calibration_docs(out) + tail, encoding="utf-8")
-    return docs

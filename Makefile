@@ -41,7 +41,7 @@ reports: synth
 browsers:
 	@bash scripts/install_browser.sh
 
-test: setup browsers
+test: setup browsers synth
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(ARGS)
 
 test-fast: setup

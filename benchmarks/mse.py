@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from datajusta_lib import mse  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "reference" / "uk_modern_slavery_2013_five_lists.csv"
+DATA = ROOT / "data" / "reference" / "uk_modern_slavery_2013_five_lists.csv"
 
 
 def run_python(table: pd.DataFrame, n_boot: int, seed: int, repeats: int) -> dict:

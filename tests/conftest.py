@@ -20,5 +20,11 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def reference_dir(root) -> Path:
-    """The shared reference folder beside the repository (present in CI and checkouts)."""
+    """Reference data shipped with the project (data/reference), with their sources."""
+    return root / "data" / "reference"
+
+
+@pytest.fixture(scope="session")
+def shared_reference_dir(root) -> Path:
+    """The team's verified reference folder beside the repository, when present."""
     return root.parent / "shared" / "reference"

@@ -42,11 +42,11 @@ def test_the_shipped_figures_file_passes(root):
     assert len(report.accepted) == report.n_read == 47
 
 
-def test_shipped_figures_copy_the_reference_facts(root, reference_dir):
-    if not (reference_dir / "published_figures.csv").exists():
+def test_shipped_figures_copy_the_reference_facts(root, shared_reference_dir):
+    if not (shared_reference_dir / "published_figures.csv").exists():
         pytest.skip("shared/reference is not beside this checkout")
     shipped = pd.read_csv(root / "data/published/figures.csv", dtype=str)
-    reference = pd.read_csv(reference_dir / "published_figures.csv", dtype=str)
+    reference = pd.read_csv(shared_reference_dir / "published_figures.csv", dtype=str)
     # every reference fact is shipped unchanged (rows may be added later, never altered)
     merged = reference.merge(shipped, how="left", indicator=True)
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]

@@ -9,7 +9,7 @@ Sources read for the numbers below (and only these; nothing here is from memory)
   total, of potential victims in the UK in 2013". The press quoting the Home Office gives
   2,744 potential victims known to the NCA's 2013 strategic assessment.
 * The five-list data (PF and NCA merged) are SparseMSE's ``UKdat_5`` (Chan, Silverman &
-  Vincent), copied to shared/reference/uk_modern_slavery_2013_five_lists.csv.
+  Vincent), copied to data/reference/uk_modern_slavery_2013_five_lists.csv.
 * The point estimate 11,312.990 is SparseMSE's stepwise method (``estimatepopulation.0``,
   threshold 0.02) on those data, as printed in the README of MSETools
   (https://github.com/OlivierBinette/MSETools, Binette & Steorts 2021):

@@ -233,6 +233,10 @@ def _site_key(keys: dict, fp, checks: list, source: str) -> str:
 def _up_to_date(previous: dict, site_key: str, site_dir: Path) -> bool:
     if previous.get("site_key") != site_key:
         return False
+    if not all(
+        (site_dir / f).is_file() for f in ("index.html", "en/index.html", "assets/site.css")
+    ):
+        return False
     for rec in previous.get("pages", []):
         if (
             rec.get("status") not in ("rendered", "reused")
@@ -429,9 +433,7 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
         clock.mark("assemble the site")
         manifest["render_finished"] = _now()
         write_json(tmp / "manifest.json", manifest)
-        problems = []
-        for check in checks:
-            problems += [f"[{_check_name(check)}] {p}" for p in _resolve_check(check)(tmp)]
+        problems = run_site_checks(checks, tmp)
         clock.mark("site checks")
         if problems:
             return problems
@@ -439,6 +441,57 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
         return []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_site_checks(checks: list, site: Path) -> list[str]:
+    """Run every check on ``site``; problems are prefixed with the check's name.
+
+    The checks are independent reads of the site, so on Linux all but the first run at the same
+    time in forked processes (they may not rely on side effects); the first runs here. A check
+    that raises fails the render with its traceback."""
+    import multiprocessing as mp
+
+    if len(checks) < 2 or sys.platform != "linux" or default_jobs() < 2:
+        return [f"[{_check_name(c)}] {p}" for c in checks for p in _resolve_check(c)(site)]
+    context = mp.get_context("fork")
+    children = []
+    for check in checks[1:]:
+        receive, send = context.Pipe(duplex=False)
+        proc = context.Process(target=_check_in_child, args=(check, site, send), daemon=True)
+        proc.start()
+        send.close()
+        children.append((check, proc, receive))
+    try:
+        problems = [f"[{_check_name(checks[0])}] {p}" for p in _resolve_check(checks[0])(site)]
+        for check, proc, receive in children:
+            try:
+                status, payload = receive.recv()
+            except EOFError:
+                status, payload = (
+                    "error",
+                    f"the process died (exit code {proc.join() or proc.exitcode})",
+                )
+            if status == "error":
+                raise RuntimeError(f"site check {_check_name(check)} crashed:\n{payload}")
+            problems += [f"[{_check_name(check)}] {p}" for p in payload]
+        return problems
+    finally:
+        for _, proc, receive in children:
+            receive.close()
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+
+
+def _check_in_child(check, site: Path, send) -> None:
+    import traceback
+
+    try:
+        send.send(("ok", [str(p) for p in _resolve_check(check)(site)]))
+    except BaseException:
+        send.send(("error", traceback.format_exc()))
+    finally:
+        send.close()
 
 
 def _resolve_check(check) -> Callable[[Path], list[str]]:

@@ -114,7 +114,7 @@ class Fingerprints:
     """Hashes of everything outside the notebook that a page can depend on."""
 
     library: str  # renderer, templates, package data files, version
-    modules: dict  # every library module: path relative to the repository -> sha256
+    modules: dict  # every library module (render*.py too): path in the repository -> sha256
     environment: str
     data: dict  # name -> sha256
 
@@ -151,10 +151,10 @@ def fingerprints(hasher: FileHasher, source: str, kernel_argv: list[str]) -> Fin
     modules = {
         f.relative_to(LIBRARY_DIR.parent).as_posix(): hasher.file(f)
         for f in lib_files
-        if f.suffix == ".py" and not f.name.startswith("render")
+        if f.suffix == ".py"
     }
     # The renderer, templates and the package's data files: every page depends on them.
-    renderer = [f for f in lib_files if f.relative_to(LIBRARY_DIR.parent).as_posix() not in modules]
+    renderer = [f for f in lib_files if f.suffix != ".py" or f.name.startswith("render")]
     library = hasher.tree(renderer, LIBRARY_DIR.parent)
     library = hashlib.sha256(f"{__version__}\n{library}".encode()).hexdigest()
     return Fingerprints(

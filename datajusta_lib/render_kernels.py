@@ -37,6 +37,7 @@ from pathlib import Path
 # project modules are NOT preloaded: each page imports them itself, from the current sources.
 PRELOAD = (
     "ipykernel.kernelapp",
+    "ipykernel.ipkernel",  # with its debugger: what the kernel's start-up imports
     "numpy",
     "pandas",
     "pyarrow",

@@ -199,9 +199,9 @@ def execute(task: PageTask):
     page = task.page
     nb = nbformat.read(page.report.notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE, metadata={"tags": ["remove-cell"]}))
-    kwargs = {"shutdown_kernel": "immediate"}
-    if task.warm:
-        kwargs["kernel_manager_class"] = warm_kernel_manager_class()
+    # Always this manager: its IPC sockets avoid TCP port races between parallel workers; it
+    # forks from the zygote only when one is in use (task.warm), else it spawns as usual.
+    kwargs = {"shutdown_kernel": "immediate", "kernel_manager_class": warm_kernel_manager_class()}
     executed = pm.execute_notebook(
         nb,
         None,

@@ -28,3 +28,24 @@ def reference_dir(root) -> Path:
 def shared_reference_dir(root) -> Path:
     """The team's verified reference folder beside the repository, when present."""
     return root.parent / "shared" / "reference"
+
+
+def execute_notebook(notebook, out, parameters: dict, cwd):
+    """Execute a notebook with papermill on the project's kernel.
+
+    Kernels talk over IPC sockets (the renderer's kernel manager): with TCP, parallel test
+    workers race for the same free port and a kernel occasionally dies before it starts.
+    """
+    import papermill as pm
+
+    from datajusta_lib.render_kernels import warm_kernel_manager_class
+
+    return pm.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters=parameters,
+        kernel_name="datajusta",
+        cwd=str(cwd),
+        progress_bar=False,
+        kernel_manager_class=warm_kernel_manager_class(),
+    )

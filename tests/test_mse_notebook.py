@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import nbformat
-import papermill as pm
 import pytest
+from conftest import execute_notebook
 
 from datajusta_lib.publish import TABLE_MIMETYPE
 
@@ -29,13 +29,11 @@ def outputs(nb, mimetype):
 @pytest.mark.parametrize(("case_study", "lang"), [("trafficking", "en")])
 def test_unrecorded_victims_notebook_runs_clean(root, tmp_path, case_study, lang):
     out = tmp_path / f"{case_study}.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(root / "notebooks/unrecorded_victims.ipynb"),
         str(out),
         parameters={"case_study": case_study, "lang": lang, "source": "synthetic"},
-        kernel_name="datajusta",
         cwd=str(root / "notebooks"),
-        progress_bar=False,
     )
     nb = nbformat.read(out, as_version=4)
     for cell in nb.cells:

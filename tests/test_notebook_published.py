@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import nbformat
-import papermill as pm
 import pytest
+from conftest import execute_notebook
 
 from datajusta_lib import published as pub
 from datajusta_lib.publish import TABLE_MIMETYPE
@@ -29,13 +29,11 @@ def outputs_of(nb, mimetype):
 )
 def test_published_figures_notebook_runs_clean(root, tmp_path, case_study, lang):
     out = tmp_path / "out.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(root / "notebooks/published_figures.ipynb"),
         str(out),
         parameters={"case_study": case_study, "lang": lang},
-        kernel_name="datajusta",
         cwd=str(root / "notebooks"),
-        progress_bar=False,
     )
     nb = nbformat.read(out, as_version=4)
     for cell in nb.cells:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import nbformat
-import papermill as pm
 import pytest
+from conftest import execute_notebook
 
 from datajusta_lib.publish import TABLE_MIMETYPE
 
@@ -43,13 +43,11 @@ def markdown_of(nb) -> str:
 )
 def test_case_study_notebook_runs_clean(root, tmp_path, case_study, lang, expect):
     out = tmp_path / f"{case_study}.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(root / f"notebooks/{case_study}.ipynb"),
         str(out),
         parameters={"case_study": case_study, "lang": lang, "source": "synthetic"},
-        kernel_name="datajusta",
         cwd=str(root / "notebooks"),
-        progress_bar=False,
     )
     nb = nbformat.read(out, as_version=4)
     for cell in nb.cells:

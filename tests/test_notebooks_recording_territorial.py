@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import nbformat
-import papermill as pm
 import pytest
+from conftest import execute_notebook
 
 from datajusta_lib.i18n import text
 from datajusta_lib.publish import TABLE_MIMETYPE
@@ -16,13 +16,11 @@ pytestmark = pytest.mark.notebook
 
 def run(root, tmp_path, notebook: str, parameters: dict):
     out = tmp_path / f"{notebook}.out.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(root / "notebooks" / f"{notebook}.ipynb"),
         str(out),
         parameters=parameters,
-        kernel_name="datajusta",
         cwd=str(root / "notebooks"),
-        progress_bar=False,
     )
     return nbformat.read(out, as_version=4)
 

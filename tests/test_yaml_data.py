@@ -24,7 +24,11 @@ def _stray_keys(node, path=""):
 
 
 def test_no_yaml_file_has_strings_split_by_commas(root):
-    files = [*root.glob("data/**/*.yaml"), *root.glob("datajusta_lib/**/*.yaml"), root / "reports.yaml"]
+    files = [
+        *root.glob("data/**/*.yaml"),
+        *root.glob("datajusta_lib/**/*.yaml"),
+        root / "reports.yaml",
+    ]
     assert len(files) > 20
     problems = {}
     for path in files:

@@ -3,7 +3,8 @@
 Everything here is computed from the codebooks (``data/codebooks``), the records (``dj.load``),
 the team's statement of purpose (``data/audit/purposes.yaml``), the sensitivity rules
 (``data/audit/sensitivity.yaml``), the disclosure gate's configuration and, where it exists,
-the last rendered site. Nothing is asserted: when a codebook does not say whether consent was
+the rendered site (during a render, the new site: the audit renders after the other pages).
+Nothing is asserted: when a codebook does not say whether consent was
 given, the audit says "not recorded" -- that is the finding.
 
 Each ``*_table`` function returns a table ready for ``dj.show_table`` (labels in the page's
@@ -27,7 +28,7 @@ import yaml
 from . import codebooks as cbm
 from . import disclosure as dc
 from .i18n import check_lang, institution_name, text
-from .paths import data_dir, outputs_dir, synthetic_dir
+from .paths import data_dir, site_dir, synthetic_dir
 from .publish import PublishedTable, publish_table
 
 AUDIT_DIR = "audit"
@@ -572,10 +573,6 @@ def breakdown_table(records: pd.DataFrame, lang: str, k: int | None = None) -> P
 
 
 # ============================================================================ the rendered site
-def site_dir() -> Path:
-    return outputs_dir() / "site"
-
-
 def _manifest(site: Path) -> dict:
     try:
         return json.loads((site / "manifest.json").read_text(encoding="utf-8"))
@@ -584,7 +581,7 @@ def _manifest(site: Path) -> dict:
 
 
 def site_pages(case_study: str, site: Path | None = None) -> list[Path]:
-    """The pages of the last rendered site about ``case_study`` (from its manifest)."""
+    """The pages of the rendered site (``paths.site_dir``) about ``case_study`` (from its manifest)."""
     site = Path(site or site_dir())
     pages = []
     for entry in _manifest(site).get("pages", []):
@@ -597,7 +594,7 @@ def site_pages(case_study: str, site: Path | None = None) -> list[Path]:
 
 
 def site_tables(case_study: str, site: Path | None = None) -> pd.DataFrame:
-    """The gated tables the last rendered site publishes about ``case_study``: their stamp,
+    """The gated tables the rendered site publishes about ``case_study``: their stamp,
     read back from the pages (kind, rule, k, hidden cells or rows)."""
     site = Path(site or site_dir())
     rows = []
@@ -672,7 +669,7 @@ def site_render_time(site: Path | None = None) -> str | None:
 def site_problems(
     case_study: str, site: Path | None = None
 ) -> tuple[int, list[str], list[str]] | None:
-    """(pages checked, disclosure problems, identifiers found) for the last rendered pages of
+    """(pages checked, disclosure problems, identifiers found) for the rendered pages of
     ``case_study`` and their tables; None when there is no rendered site yet."""
     from . import scanner
 

@@ -23,7 +23,9 @@ def version() -> None:
 
 @app.command("validate-figures")
 def validate_figures(
-    path: Path = typer.Argument(..., help="A published-figures CSV (same columns as data/published/figures.csv)."),
+    path: Path = typer.Argument(
+        ..., help="A published-figures CSV (same columns as data/published/figures.csv)."
+    ),
 ) -> None:
     """Check a published-figures file against its contract; exit 1 naming every bad row and rule."""
     from .published import validate_figures as check
@@ -38,14 +40,20 @@ def validate_figures(
 
 @app.command()
 def render(
-    only: str = typer.Option(None, help="Re-render only pages whose report id or page name matches this glob."),
+    only: str = typer.Option(
+        None, help="Re-render only pages whose report id or page name matches this glob."
+    ),
     jobs: int = typer.Option(0, help="Parallel notebook executions (0 = number of CPUs)."),
     lang: str = typer.Option(None, help="Re-render only this language (es or en)."),
     source: str = typer.Option("synthetic", help="Records to use: synthetic or private."),
     force: bool = typer.Option(False, help="Re-render the chosen pages even if nothing changed."),
-    reports: Path = typer.Option(None, help="Report list (default: reports.yaml at the project root)."),
+    reports: Path = typer.Option(
+        None, help="Report list (default: reports.yaml at the project root)."
+    ),
     out: Path = typer.Option(None, help="Site directory (default: outputs/site)."),
-    warm_kernels: bool = typer.Option(True, help="Fork kernels from a pre-loaded process (faster)."),
+    warm_kernels: bool = typer.Option(
+        True, help="Fork kernels from a pre-loaded process (faster)."
+    ),
 ) -> None:
     """Execute the notebooks in reports.yaml and build the static site (see docs/rendering.md).
 
@@ -59,8 +67,14 @@ def render(
 
     try:
         result = render_site(
-            only=only, jobs=jobs or None, lang=lang, source=source, force=force,
-            reports_file=reports, site_dir=out, warm_kernels=warm_kernels,
+            only=only,
+            jobs=jobs or None,
+            lang=lang,
+            source=source,
+            force=force,
+            reports_file=reports,
+            site_dir=out,
+            warm_kernels=warm_kernels,
             console=Console(highlight=False),
         )
     except (ReportsError, ValueError, RuntimeError) as exc:
@@ -107,11 +121,17 @@ def validate_export_command(
 
 @app.command()
 def synth(
-    seed: int = typer.Option(None, help="Random seed (default: synthetic_model.yaml default_seed)."),
+    seed: int = typer.Option(
+        None, help="Random seed (default: synthetic_model.yaml default_seed)."
+    ),
     scale: float = typer.Option(1.0, help="Multiplies every true total and calibration target."),
     out: Path = typer.Option(None, help="Output folder (default: data/synthetic)."),
-    case_study: list[str] = typer.Option(None, "--case-study", "-c", help="Only this case study (repeatable)."),
-    if_missing: bool = typer.Option(False, help="Do nothing when the folder already holds this version."),
+    case_study: list[str] = typer.Option(
+        None, "--case-study", "-c", help="Only this case study (repeatable)."
+    ),
+    if_missing: bool = typer.Option(
+        False, help="Do nothing when the folder already holds this version."
+    ),
 ) -> None:
     """Generate the synthetic institutional exports, their metadata and truth (docs/synthetic.md).
 
@@ -125,17 +145,27 @@ def synth(
     console = Console(highlight=False, stderr=True)
     try:
         with console.status("synthetic data") as status:
-            result = generate(seed=seed, scale=scale, out=out, case_studies=case_study or None,
-                              if_missing=if_missing, progress=lambda m: status.update(m))
+            result = generate(
+                seed=seed,
+                scale=scale,
+                out=out,
+                case_studies=case_study or None,
+                if_missing=if_missing,
+                progress=lambda m: status.update(m),
+            )
     except (CodebookError, FileExistsError, ValueError, KeyError) as exc:
         typer.echo(f"synth: {exc}", err=True)
         raise typer.Exit(code=2) from None
     m = result.metadata
     if result.skipped:
-        typer.echo(f"synth: {result.out} is current (seed {m['seed']}, scale {m['scale']}); nothing to do")
+        typer.echo(
+            f"synth: {result.out} is current (seed {m['seed']}, scale {m['scale']}); nothing to do"
+        )
         return
-    typer.echo(f"synth: {result.n_records:,} synthetic records (seed {m['seed']}, scale {m['scale']}) "
-               f"written to {result.out} in {result.seconds:.1f} s")
+    typer.echo(
+        f"synth: {result.n_records:,} synthetic records (seed {m['seed']}, scale {m['scale']}) "
+        f"written to {result.out} in {result.seconds:.1f} s"
+    )
     for cs, info in m["case_studies"].items():
         rows = ", ".join(f"{i} {v['rows']:,}" for i, v in info["institutions"].items())
         typer.echo(f"  {cs}: {rows}")
@@ -147,7 +177,9 @@ if __name__ == "__main__":
 
 @app.command("mse")
 def mse_command(
-    table: Path = typer.Argument(..., help="Capture-history CSV: one 0/1 column per list and a count column."),
+    table: Path = typer.Argument(
+        ..., help="Capture-history CSV: one 0/1 column per list and a count column."
+    ),
     count: str = typer.Option("count", help="Name of the count column."),
     selection: str = typer.Option("stepwise", help="stepwise | aic | bic | main"),
     pthresh: float = typer.Option(0.02, help="p-value threshold of the stepwise selection."),
@@ -169,8 +201,14 @@ def mse_command(
         typer.echo(f"{table}: no such file", err=True)
         raise typer.Exit(code=2)
     try:
-        res = mse.estimate(pd.read_csv(table), count=count, selection=selection, pthresh=pthresh,
-                           n_boot=n_boot, seed=seed)
+        res = mse.estimate(
+            pd.read_csv(table),
+            count=count,
+            selection=selection,
+            pthresh=pthresh,
+            n_boot=n_boot,
+            seed=seed,
+        )
     except mse.MSEInputError as exc:
         typer.echo(f"{table}: {exc}", err=True)
         raise typer.Exit(code=1) from None

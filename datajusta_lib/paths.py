@@ -58,5 +58,14 @@ def outputs_dir() -> Path:
     return Path(os.environ.get("DATAJUSTA_OUTPUTS", project_root() / "outputs"))
 
 
+# Set by the renderer for pages that read the site (the audit): the new site being assembled.
+SITE_ENV = "DATAJUSTA_SITE"
+
+
+def site_dir() -> Path:
+    """The rendered site a page reads: the one being built during a render, else the last one."""
+    return Path(os.environ.get(SITE_ENV) or outputs_dir() / "site")
+
+
 def notebooks_dir() -> Path:
     return project_root() / "notebooks"

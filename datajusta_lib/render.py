@@ -28,13 +28,14 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .paths import outputs_dir, project_root
+from .paths import SITE_ENV, outputs_dir, project_root
 from .render_cache import FileHasher, PageCache, fingerprints, page_inputs, page_key, why_stale
 from .render_plan import Page, load_reports, plan_pages
 
@@ -132,7 +133,7 @@ def render_site(
     ``SITE_CHECKS``. ``warm_kernels=False`` starts every kernel from scratch (slower; for
     comparison). ``console`` is a rich Console for progress and the summary (None: silent).
     """
-    from .render_output import read_manifest, recover, render_lock
+    from .render_output import read_manifest, recover, render_lock, write_json
 
     t0 = time.perf_counter()
     clock = _Clock()
@@ -157,6 +158,17 @@ def render_site(
         hasher.save()
         inputs = {p.relpath: page_inputs(p, nb_sha[p.report.id], fp) for p in plan}
         keys = {rel: page_key(i) for rel, i in inputs.items()}
+        # Pages that read the site (the audit) depend on every other page: their key includes
+        # the others' keys, so they are re-rendered whenever any other page changes.
+        site_readers = {p.relpath for p in plan if "site" in p.report.data}
+        others = hashlib.sha256(
+            json.dumps(
+                {r: k for r, k in keys.items() if r not in site_readers}, sort_keys=True
+            ).encode()
+        ).hexdigest()
+        for rel in site_readers:
+            inputs[rel]["site pages"] = others
+            keys[rel] = page_key(inputs[rel])
         cache = PageCache(outputs / "cache" / "pages")
         metas = {rel: cache.get(key, fp) for rel, key in keys.items()}
         todo = [p for p in plan if p.relpath in chosen and (force or metas[p.relpath] is None)]
@@ -185,9 +197,23 @@ def render_site(
             tasks = _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force)
             for t in tasks:
                 t.warm, t.cell_timeout = warm_kernels, cell_timeout
-            done = _execute(
-                tasks, jobs or default_jobs(), warm_kernels, outputs / "cache", out, clock
-            )
+            first = [t for t in tasks if t.page.relpath not in site_readers]
+            then = [t for t in tasks if t.page.relpath in site_readers]
+            run = dict(jobs=jobs or default_jobs(), warm=warm_kernels, out=out, clock=clock)
+            if first:
+                done = _execute(first, workdir=outputs / "cache", **run)
+            if then:
+                # The site readers read the new site: the other pages, assembled in a preview.
+                others = [p for p in plan if p.relpath not in site_readers]
+                preview = _records(others, keys, metas, done, previous, cache)
+                with tempfile.TemporaryDirectory(dir=outputs / "cache") as tmp:
+                    _copy_pages(Path(tmp), preview, others, site_dir, cache)
+                    write_json(
+                        Path(tmp) / "manifest.json", {"render_finished": _now(), "pages": preview}
+                    )
+                    for t in then:
+                        t.env = {SITE_ENV: tmp}
+                    done |= _execute(then, workdir=outputs / "cache", **run)
         records = _records(plan, keys, metas, done, previous, cache)
         manifest = {
             "generator": f"datajusta {__version__}",
@@ -269,7 +295,7 @@ def _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force):
     return sorted(tasks, key=lambda t: -last.get(t.page.relpath, mean))
 
 
-def _execute(tasks, jobs: int, warm: bool, workdir: Path, out, clock) -> dict[str, dict]:
+def _execute(tasks, *, jobs: int, warm: bool, workdir: Path, out, clock) -> dict[str, dict]:
     """Run the tasks in ``jobs`` forked worker processes; never raises for a page's failure."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -400,7 +426,6 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
     from .i18n import LANGS
     from .render_output import (
         build_index,
-        copy_page,
         new_tmp_dir,
         swap_in,
         write_assets,
@@ -410,21 +435,7 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
     pages = {p.relpath: p for p in plan}
     tmp = new_tmp_dir(site_dir)
     try:
-        for rec in records:
-            if not rec["in_site"]:
-                continue
-            p = pages[rec["page"]]
-            if rec["files_from"] == "cache":
-                entry = cache.path(rec["cache_key"])
-                copy_page(entry / "page.html", entry / "tables", tmp, p.relpath, p.slug)
-            else:
-                copy_page(
-                    site_dir / p.relpath,
-                    site_dir / p.lang / "tables" / p.slug,
-                    tmp,
-                    p.relpath,
-                    p.slug,
-                )
+        _copy_pages(tmp, records, plan, site_dir, cache)
         write_assets(tmp)
         for lg in LANGS:
             index = tmp / ("index.html" if lg == "es" else f"{lg}/index.html")
@@ -441,6 +452,23 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
         return []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _copy_pages(dest: Path, records, plan, site_dir: Path, cache) -> None:
+    """Copy the pages (and their tables) that ``records`` put in the site into ``dest``."""
+    from .render_output import copy_page
+
+    pages = {p.relpath: p for p in plan}
+    for rec in records:
+        if not rec["in_site"]:
+            continue
+        p = pages[rec["page"]]
+        if rec["files_from"] == "cache":
+            entry = cache.path(rec["cache_key"])
+            copy_page(entry / "page.html", entry / "tables", dest, p.relpath, p.slug)
+        else:
+            src = site_dir / p.lang / "tables" / p.slug
+            copy_page(site_dir / p.relpath, src, dest, p.relpath, p.slug)
 
 
 def run_site_checks(checks: list, site: Path) -> list[str]:

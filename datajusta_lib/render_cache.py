@@ -32,7 +32,7 @@ from pathlib import Path
 from . import __version__
 from .paths import data_dir, private_dir, synthetic_dir
 
-CACHE_SCHEMA = 1  # bump when the page format or the key recipe changes
+CACHE_SCHEMA = 2  # bump when the page format or the key recipe changes
 LIBRARY_DIR = Path(__file__).parent
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
 _RACY_SECONDS = 2.0
@@ -165,6 +165,9 @@ def fingerprints(hasher: FileHasher, source: str, kernel_argv: list[str]) -> Fin
     )
 
 
+PAGE_SETTINGS = ("DATAJUSTA_K",)  # the disclosure threshold k (datajusta_lib.disclosure)
+
+
 def page_inputs(page, notebook_sha: str, fp: Fingerprints) -> dict:
     """Everything the page's cache key is made of (see the module docstring)."""
     return {
@@ -176,6 +179,9 @@ def page_inputs(page, notebook_sha: str, fp: Fingerprints) -> dict:
         "renderer": fp.library,
         "environment": fp.environment,
         "data": fp.for_page(page),
+        # Settings read from the environment that change what a page shows (never secrets:
+        # these inputs are written to the manifest).
+        "settings": {name: os.environ.get(name) for name in PAGE_SETTINGS},
     }
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 import html as html_lib
 import json
+import os
 import re
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +55,7 @@ class PageTask:
     modules: dict  # current hashes of the library modules (render_cache.Fingerprints.modules)
     warm: bool = True
     cell_timeout: float | None = None
+    env: dict = field(default_factory=dict)  # environment variables for the kernel
 
 
 # ----------------------------------------------------------------------------- labels and exporters
@@ -197,6 +199,7 @@ def execute(task: PageTask):
     from .render_kernels import warm_kernel_manager_class
 
     page = task.page
+    os.environ.update(task.env)  # a worker process per render: the kernel inherits these
     nb = nbformat.read(page.report.notebook, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_PROBE, metadata={"tags": ["remove-cell"]}))
     # Always this manager: its IPC sockets avoid TCP port races between parallel workers; it

@@ -21,7 +21,9 @@ from .i18n import LANGS
 from .paths import project_root
 
 SOURCES = ("synthetic", "private")
-DATA_KINDS = ("published", "records")
+# "site": the page reads the other pages of the site being rendered (the audit); it renders after
+# them, against the new site, and its cache key includes theirs.
+DATA_KINDS = ("published", "records", "site")
 CROSS = "cross_cutting"
 _KEYS_REQUIRED = {"id", "notebook", "title", "description", "parameters"}
 _KEYS_OPTIONAL = {"languages", "data"}

@@ -56,6 +56,9 @@ def test_the_audit_renders_for_every_case_study_in_both_languages(rendered):
     }
     page = (site / "en" / "data_justice_audit--trafficking.html").read_text(encoding="utf-8")
     assert "Accountability checklist" in page and "dj-banner-synthetic" in page
+    # a first render (empty outputs): the audit reads the tables of the site being built
+    assert ">en/published_figures--trafficking.html<" in page  # a row of the tables table
+    assert "There are no pages of this case study on the site yet" not in page
 
 
 def test_a_full_render_has_no_identifier_and_every_table_passes_the_gate(rendered):

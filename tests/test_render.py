@@ -264,3 +264,43 @@ def test_an_interrupted_render_leaves_the_previous_site(project, monkeypatch):
         _render(project, monkeypatch, force=True, only="b", site_checks=[interrupt])
     assert snapshot(site) == before
     assert not [p for p in site.parent.iterdir() if p.name.startswith(".site")]
+
+
+def test_a_page_that_reads_the_site_renders_after_the_others_and_reads_the_new_site(
+    project, monkeypatch
+):
+    reads_site = (
+        "from datajusta_lib.audit import site_pages\n"
+        "pages = site_pages(case_study)\n"
+        "print('SITE-READS:', ' '.join(f'{p.parent.name}/{p.name}' for p in pages), ':END')\n"
+        "print('EDITED:', ['A2' in p.read_text() for p in pages if p.name.startswith('a')])"
+    )
+    tiny_notebook(project / "nb" / "s.ipynb", extra=reads_site)
+    _edit(project / "nb" / "a.ipynb", "A1", "A2")  # a changes in the same render
+    entries = [
+        report("a", "nb/a.ipynb"),
+        report("b", "nb/b.ipynb", languages=["es"], records=True),
+        dict(report("s", "nb/s.ipynb", languages=["es"]), data=["published", "site"]),
+    ]
+    write_reports(project / "reports.yaml", entries)
+    site = project / "outputs" / "site"
+    result = _render(project, monkeypatch)
+    assert result.ok and "es/s--trafficking.html" in result.rendered
+    seen = re.search(r"SITE-READS: (.*?) :END", (site / "es/s--trafficking.html").read_text())
+    # the new site's other pages (a already edited), never the page itself
+    assert seen and seen.group(1).split() == [*sorted(A_PAGES), B_PAGE]
+    assert "EDITED: [True, True]" in (site / "es/s--trafficking.html").read_text()
+    # changing any other page re-renders the site reader too; nothing changed: nothing renders
+    _edit(project / "nb" / "b.ipynb", "B1", "B2")
+    again = _render(project, monkeypatch)
+    assert sorted(again.rendered) == [B_PAGE, "es/s--trafficking.html"]
+    assert _render(project, monkeypatch).up_to_date
+
+
+def test_changing_the_disclosure_threshold_rerenders_every_page(project, monkeypatch):
+    monkeypatch.setenv("DATAJUSTA_K", "7")
+    result = _render(project, monkeypatch)
+    assert result.ok and sorted(result.rendered) == sorted([*A_PAGES, B_PAGE])
+    assert {p["reason"] for p in manifest(project / "outputs" / "site")["pages"]} == {
+        "settings changed"
+    }

@@ -199,6 +199,7 @@ def render_site(
                 t.warm, t.cell_timeout = warm_kernels, cell_timeout
             first = [t for t in tasks if t.page.relpath not in site_readers]
             then = [t for t in tasks if t.page.relpath in site_readers]
+            out.total = len(tasks)
             run = dict(jobs=jobs or default_jobs(), warm=warm_kernels, out=out, clock=clock)
             if first:
                 done = _execute(first, workdir=outputs / "cache", **run)
@@ -589,7 +590,8 @@ class _Printer:
         self.line(f"note: {msg}")
 
     def start(self, total: int) -> None:
-        self.total = total
+        # Called once per stage (pages that read the site run in a second one): count on.
+        self.total = max(self.total, self.n + total)
         c = self.console
         if (
             c is None
@@ -614,7 +616,7 @@ class _Printer:
             transient=True,
         )
         self.progress.start()
-        self.task = self.progress.add_task("pages", total=total)
+        self.task = self.progress.add_task("pages", total=self.total, completed=self.n)
 
     def page_done(self, rec: dict) -> None:
         self.n += 1

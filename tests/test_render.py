@@ -8,6 +8,7 @@ only render what their scenario needs.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from _render_fixture import (
     without_render_stamps,
     write_reports,
 )
+from rich.console import Console
 from typer.testing import CliRunner
 
 from datajusta_lib import __version__
@@ -284,8 +286,11 @@ def test_a_page_that_reads_the_site_renders_after_the_others_and_reads_the_new_s
     ]
     write_reports(project / "reports.yaml", entries)
     site = project / "outputs" / "site"
-    result = _render(project, monkeypatch)
+    log = io.StringIO()
+    result = _render(project, monkeypatch, console=Console(file=log, width=200))
     assert result.ok and "es/s--trafficking.html" in result.rendered
+    # one count across both stages: a, b changed in stage 1, then the site reader
+    assert "[3/3] ok   es/s--trafficking.html" in log.getvalue(), log.getvalue()
     seen = re.search(r"SITE-READS: (.*?) :END", (site / "es/s--trafficking.html").read_text())
     # the new site's other pages (a already edited), never the page itself
     assert seen and seen.group(1).split() == [*sorted(A_PAGES), B_PAGE]

@@ -291,6 +291,7 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
             rng_for(f"record:{inst}"),
             as_of,
         )
+        cap.captured[inst] = rec.captured  # what the export holds at the extraction date
         folder = out / cs / inst
         placed = write_recorded(
             rec, cb, folder, tuple(spec["period"]), as_of, params.get("sheets") or {}

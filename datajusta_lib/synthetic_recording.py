@@ -72,6 +72,9 @@ class Recorded:
     truth: pd.DataFrame  # one row per exported row, same order
     corruptions: pd.DataFrame  # the rows carrying a data problem the readers must catch
     file_year: np.ndarray  # year that picks the file when the export filename is a glob
+    # the captured events still captured once rows reported after the extraction date are
+    # left out (an export holds only what had been recorded by then)
+    captured: np.ndarray
 
 
 def _take(cols: dict, idx: np.ndarray) -> dict:
@@ -136,7 +139,7 @@ def _rows(view: pd.DataFrame, captured: np.ndarray, mode: str, params: dict, rng
     return _concat(cols, add)
 
 
-def _report_dates(cols: dict, params: dict, rng, as_of: pd.Timestamp) -> np.ndarray:
+def _report_dates(cols: dict, params: dict, rng) -> np.ndarray:
     d = params["report_delay_days"]
     n = len(cols["event_date"])
     delay = np.exp(np.log(float(d["median"])) + float(d["sigma"]) * rng.standard_normal(n))
@@ -144,7 +147,23 @@ def _report_dates(cols: dict, params: dict, rng, as_of: pd.Timestamp) -> np.ndar
     rep = cols["event_date"] + days.astype("timedelta64[D]")
     if params.get("report_not_before"):
         rep = np.maximum(rep, np.datetime64(params["report_not_before"]))
-    return np.minimum(rep, np.datetime64(as_of.date()))
+    return rep
+
+
+def _reported_by(cols: dict, as_of: pd.Timestamp) -> dict:
+    """The rows recorded on or before the extraction date: later ones are not in the export
+    yet (right-censoring, as in any real extraction)."""
+    return _take(cols, np.flatnonzero(cols["report_date"] <= np.datetime64(as_of.date())))
+
+
+# the unit a row stands for, per row mode: an event stays captured if its unit has a row
+_ROW_UNIT = {"per_person": "person_id", "per_case": "case_id"}
+
+
+def _still_captured(view: pd.DataFrame, captured: np.ndarray, cols: dict, mode: str) -> np.ndarray:
+    unit = _ROW_UNIT.get(mode, "event_id")
+    original = cols["row_kind"] == "original"
+    return captured & np.isin(view[unit].to_numpy(), cols[unit][original])
 
 
 # --------------------------------------------------------------------------------------
@@ -250,7 +269,7 @@ def _identity(cols: dict, persons: pd.DataFrame, params: dict, rng) -> None:
     cols["id_missing"] = rng.random(n) < float(params["id_missing_rate"])
 
 
-def _duplicates(cols: dict, params: dict, rng, as_of: pd.Timestamp) -> dict:
+def _duplicates(cols: dict, params: dict, rng) -> dict:
     """The same row entered again, days later, as a new case, sometimes with a new typo."""
     n = len(cols["event_id"])
     cols["uid"] = np.arange(n)
@@ -261,10 +280,7 @@ def _duplicates(cols: dict, params: dict, rng, as_of: pd.Timestamp) -> dict:
     add["row_kind"][:] = "duplicate"
     add["duplicate_of_uid"] = add["uid"].copy()
     add["uid"] = n + np.arange(k)
-    add["report_date"] = np.minimum(
-        add["report_date"] + rng.integers(0, 11, size=k).astype("timedelta64[D]"),
-        np.datetime64(as_of.date()),
-    )
+    add["report_date"] = add["report_date"] + rng.integers(0, 11, size=k).astype("timedelta64[D]")
     retype = rng.random(k) < 0.5
     for i in np.flatnonzero(retype):
         add["name"][i] = typo(rng, add["name"][i])
@@ -334,10 +350,12 @@ def record_institution(
     cols = _rows(view, captured, mode, params, rng)
     case = pd.Series(cols["case_id"])
     cols["case_victims"] = case.map(pd.Series(cols["person_id"]).groupby(case).nunique()).to_numpy()
-    cols["report_date"] = _report_dates(cols, params, rng, as_of)
+    cols["report_date"] = _report_dates(cols, params, rng)
+    cols = _reported_by(cols, as_of)
+    still = _still_captured(view, captured, cols, mode)
     _record_errors(cols, params, case_spec, cb, rng)
     _identity(cols, persons, params, rng)
-    cols = _duplicates(cols, params, rng, as_of)
+    cols = _reported_by(_duplicates(cols, params, rng), as_of)
 
     recorded = cb.recorded
     order_date = cols["report_date" if "report_date" in recorded else "event_recorded"]
@@ -378,7 +396,7 @@ def record_institution(
     problems = corrupt(rng, table, cols, missing, cb, float(params["quarantine_rate"]))
     truth = _row_truth(cols, record_id, expected, problems)
     frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in table.items()})
-    return Recorded(cb.institution, frame, numeric, truth, problems, year)
+    return Recorded(cb.institution, frame, numeric, truth, problems, year, still)
 
 
 def _vary_labels(rng, table: dict, recorded: dict, rate: float) -> None:

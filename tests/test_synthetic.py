@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from datajusta_lib import canon, codebooks, harmonise, pseudonymise, synthetic
 from datajusta_lib.cli import app
 from datajusta_lib.paths import codebooks_dir, project_root
+from datajusta_lib.synthetic_recording import ROW_MODES
 
 pytestmark = pytest.mark.xdist_group("synthetic")
 KEY = pseudonymise.SYNTHETIC_ONLY_PUBLIC_KEY
@@ -331,6 +332,32 @@ def test_recording_errors_are_injected_and_recorded(default):
     before = (fev["event_date"] < "2020-03-04").to_numpy() & ~fev["covered"].to_numpy()
     recorded_as = f["expected_classification"].isin(["femicidio_frustrado", "femicidio_tentado"])
     assert before.sum() > 10 and not recorded_as.fillna(False).to_numpy(bool)[before].any()
+
+
+def test_exports_hold_what_was_recorded_by_the_extraction_date(default):
+    """Rows reported after ``as_of`` are not exported (nor piled up on it), the truth's
+    captures are exactly what the exports hold, and open case studies run to the extraction."""
+    out = default.out
+    as_of = pd.Timestamp(json.loads((out / "metadata.json").read_text())["as_of"])
+    for cs in canon.case_studies():
+        records = _truth(out, cs, "records")
+        reported = records["expected_report_date"].dropna()
+        assert len(reported) and (reported <= as_of).all(), cs
+        assert (reported == as_of).mean() < 0.001, cs  # no pile-up on the extraction date
+        events = _truth(out, cs, "events")
+        captures = _truth(out, cs, "captures")
+        spec = synthetic.load_model()["case_studies"][cs]["institutions"]
+        for inst, rows in records[records["row_kind"] == "original"].groupby("institution"):
+            mode = (spec[inst].get("recording") or {}).get("rows") or ROW_MODES.get(
+                codebooks.get(inst, cs).unit_of_count, "per_event"
+            )
+            unit = {"per_person": "person_id", "per_case": "case_id"}.get(mode, "event_id")
+            held = set(events.loc[captures[inst].to_numpy(), unit])
+            assert held == set(rows[unit]), (cs, inst)
+    t = _truth(out, "trafficking", "records")
+    last_full_year = t[t["expected_event_date"].dt.year == as_of.year - 1]
+    for inst in ("PDI", "CARABINEROS", "FISCALIA"):  # event-dated lists reach the extraction
+        assert (last_full_year["institution"] == inst).sum() > 0, inst
 
 
 # --------------------------------------------------------------------------------------

@@ -194,6 +194,8 @@ def why_stale(previous: dict | None, inputs: dict, fp: Fingerprints) -> str:
     if not previous or "inputs" not in previous:
         return "not rendered before"
     before = previous["inputs"]
+    if before.get("schema") != inputs.get("schema"):  # every other comparison is then moot
+        return "cache format changed"
     reasons = []
     for name, value in inputs.items():
         if name == "data":

@@ -94,6 +94,8 @@ def test_why_stale_names_what_changed(plan):
         library="L", modules={"datajusta_lib/x.py": "2"}, environment="E", data=_fp().data
     )
     assert why_stale(before, page_inputs(a, "n", moved), moved) == "datajusta_lib/x.py changed"
+    old_format = {**before, "inputs": {**before["inputs"], "schema": -1}}
+    assert why_stale(old_format, page_inputs(a, "n2", moved), moved) == "cache format changed"
 
 
 def test_cache_entries_are_invalidated_by_the_modules_a_page_imported(tmp_path):

@@ -12,11 +12,16 @@ Scenarios (each a population of known size N captured by four lists; our own sim
 * ``synthetic:<case_study>``: when ``data/synthetic/_truth/`` exists (``datajusta synth``),
   the project's synthetic institutions with perfect linkage (the true capture histories) and
   the true number of victims as N. One population, so one draw: covered or not.
+* ``synthetic worlds:<case_study>``: the same on ``--worlds`` freshly generated synthetic
+  worlds (seeds 1..N, scale 1): repeated draws of the project's own generative model. The
+  number of victims is fixed by the model; who they are and which lists capture them vary.
 
-    .venv/bin/python benchmarks/mse_coverage.py [--draws 200] [--n-boot 200] [--seed 1]
+    .venv/bin/python benchmarks/mse_coverage.py [--draws 200] [--n-boot 200] [--seed 1] [--worlds 20]
+    .venv/bin/python benchmarks/mse_coverage.py --no-simulated --worlds 20   # the worlds only
 
 Reports coverage, relative bias and median interval width per scenario and selection method;
-raw numbers to benchmarks/results/mse_coverage.json. Not run in CI (minutes, not seconds).
+raw numbers to benchmarks/results/mse_coverage.json (``mse_coverage_worlds.json`` with
+``--no-simulated``). Not run in CI (minutes, not seconds).
 """
 
 from __future__ import annotations
@@ -79,17 +84,14 @@ def run_scenario(
     }
 
 
-def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
-    """Coverage on the project's synthetic truth, if generated (one population per case).
+def _truth_estimates(truth: Path, n_boot: int, seed: int) -> list[dict]:
+    """One estimate per case study from a generated world's ``_truth`` folder.
 
-    ``_truth/<case>/capture_histories.parquet`` holds one row per fabricated victim with one
-    boolean column per institution: the true lists with perfect linkage, and N = its rows.
+    ``<case>/capture_histories.parquet`` holds one row per fabricated person with one boolean
+    column per institution: the true lists with perfect linkage.
     """
-    from datajusta_lib.paths import synthetic_dir
-
-    truth = Path(synthetic_dir()) / "_truth"
     rows = []
-    for path in sorted(truth.glob("*/capture_histories.parquet")) if truth.exists() else []:
+    for path in sorted(truth.glob("*/capture_histories.parquet")):
         hist = pd.read_parquet(path)
         case_study = path.parent.name
         # the population the pages estimate: victims only, on the eligible lists
@@ -106,19 +108,83 @@ def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
         res = mse.estimate(table, n_boot=n_boot, seed=seed)
         rows.append(
             {
-                "scenario": f"synthetic:{path.parent.name}",
+                "case_study": case_study,
+                "ok": bool(res.ok),
+                "true_total": n_true,
+                "observed": res.n_observed,
+                "total": res.total if res.ok else float("nan"),
+                "interval": res.interval if res.ok else None,
+                "model": res.model_terms,
+                "covered": bool(res.ok and res.interval[0] <= n_true <= res.interval[1]),
+            }
+        )
+    return rows
+
+
+def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
+    """Coverage on the project's generated synthetic truth (``datajusta synth``), if present:
+    one population per case study, so one draw each."""
+    from datajusta_lib.paths import synthetic_dir
+
+    truth = Path(synthetic_dir()) / "_truth"
+    rows = []
+    for r in _truth_estimates(truth, n_boot, seed) if truth.exists() else []:
+        n_true = r["true_total"]
+        rows.append(
+            {
+                "scenario": f"synthetic:{r['case_study']}",
                 "selection": "stepwise",
                 "bootstrap": "nonparametric",
                 "draws": 1,
                 "n_boot": n_boot,
-                "estimated": int(res.ok),
+                "estimated": int(r["ok"]),
                 "true_total": n_true,
-                "observed": res.n_observed,
-                "total": res.total,
-                "interval": res.interval,
-                "model": res.model_terms,
-                "coverage": float(res.ok and res.interval[0] <= n_true <= res.interval[1]),
-                "relative_bias": (res.total - n_true) / n_true if res.ok else float("nan"),
+                "observed": r["observed"],
+                "total": r["total"],
+                "interval": r["interval"],
+                "model": r["model"],
+                "coverage": float(r["covered"]),
+                "relative_bias": (r["total"] - n_true) / n_true if r["ok"] else float("nan"),
+            }
+        )
+    return rows
+
+
+def synthetic_world_rows(worlds: int, n_boot: int, seed: int) -> list[dict]:
+    """Coverage over ``worlds`` synthetic worlds drawn with seeds 1..worlds (scale 1, the
+    default model): each world is generated afresh; the number of victims is set by the model,
+    the victims and the lists that capture them vary between draws."""
+    import tempfile
+
+    from tqdm import tqdm
+
+    from datajusta_lib import synthetic
+
+    per_case: dict[str, list[dict]] = {}
+    for world in tqdm(range(1, worlds + 1), desc="synthetic worlds", unit="world"):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "synthetic"
+            synthetic.generate(seed=world, out=out)
+            for r in _truth_estimates(out / "_truth", n_boot, seed + world):
+                per_case.setdefault(r["case_study"], []).append(r)
+    rows = []
+    for case_study, rs in sorted(per_case.items()):
+        ok = [r for r in rs if r["ok"]]
+        bias = [(r["total"] - r["true_total"]) / r["true_total"] for r in ok]
+        width = [(r["interval"][1] - r["interval"][0]) / r["true_total"] for r in ok]
+        rows.append(
+            {
+                "scenario": f"synthetic worlds:{case_study}",
+                "selection": "stepwise",
+                "bootstrap": "nonparametric",
+                "draws": len(rs),
+                "n_boot": n_boot,
+                "estimated": len(ok),
+                "coverage": float(np.mean([r["covered"] for r in ok])) if ok else float("nan"),
+                "relative_bias": float(np.mean(bias)) if ok else float("nan"),
+                "median_width_share": float(np.median(width)) if ok else float("nan"),
+                "true_totals": [r["true_total"] for r in rs],
+                "estimates": [r["total"] for r in rs],
             }
         )
     return rows
@@ -131,19 +197,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--selections", default="main,stepwise")
     ap.add_argument("--bootstraps", default="nonparametric,parametric")
+    ap.add_argument(
+        "--worlds",
+        type=int,
+        default=20,
+        help="synthetic worlds (seeds 1..N) to generate and estimate on; 0 to skip",
+    )
+    ap.add_argument(
+        "--no-simulated", action="store_true", help="skip the simulated four-list scenarios"
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     rows = []
-    for name, kwargs in SCENARIOS.items():
+    for name, kwargs in SCENARIOS.items() if not args.no_simulated else ():
         for selection in args.selections.split(","):
             for kind in args.bootstraps.split(","):
                 rows.append(
                     run_scenario(name, kwargs, selection, args.draws, args.n_boot, args.seed, kind)
                 )
     rows += synthetic_truth_rows(args.n_boot, args.seed)
+    if args.worlds:
+        rows += synthetic_world_rows(args.worlds, args.n_boot, args.seed)
     seconds = time.perf_counter() - t0
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "mse_coverage.json").write_text(
+    name = "mse_coverage_worlds.json" if args.no_simulated else "mse_coverage.json"
+    (HERE / "results" / name).write_text(
         json.dumps(
             {
                 "date": time.strftime("%Y-%m-%d"),

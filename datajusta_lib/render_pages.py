@@ -376,7 +376,12 @@ def case_study_label(case_study: str, lang: str) -> str:
 
 
 def page_title(page: Page) -> str:
+    """The report's title, followed by what tells its pages apart (a report rendered with
+    one parameter set is named by its title alone: "Human trafficking: ...", not "...:
+    Human trafficking")."""
     base = page.report.title[page.lang]
+    if len(page.report.parameters) == 1:
+        return base
     extra = []
     for k, v in page.params.items():
         if k == "case_study" and v in case_studies():

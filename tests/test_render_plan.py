@@ -8,6 +8,7 @@ from _render_fixture import report, tiny_notebook, write_reports
 from typer.testing import CliRunner
 
 from datajusta_lib.cli import app
+from datajusta_lib.render_pages import page_title
 from datajusta_lib.render_plan import ReportsError, load_reports, plan_pages
 
 
@@ -60,6 +61,13 @@ def test_pages_expand_parameter_sets_and_languages(project):
         "en/a--protest-violence.html"
     ]
     assert pages[4].other_language() is None and pages[0].other_language() == "en"
+    # a title names what tells a report's pages apart; a single-page report needs nothing more
+    assert [page_title(p) for p in pages[1:5]] == [
+        "Report a: Human trafficking",
+        "Informe a: Violencia institucional en el estallido social",
+        "Report a: Institutional violence in the 2019–2020 protests",
+        "Informe r",
+    ]
 
 
 @pytest.mark.parametrize(

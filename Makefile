@@ -55,7 +55,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lab: setup
+lab: synth
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: synth

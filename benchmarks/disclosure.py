@@ -1,4 +1,4 @@
-"""Benchmark: the disclosure gate on tables of counts (``disclosure.gate_counts``).
+"""Benchmark: the disclosure gate on tables of counts (``gate_counts``).
 
 For each table shape, counts are drawn from a Poisson distribution with a small mean (so that
 many cells are small, as in regional tables of rare events) and, median of ``--repeats``:
@@ -31,7 +31,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from datajusta_lib import disclosure as dc  # noqa: E402
+from datajusta_lib.gate import disclosure as dc  # noqa: E402
+from datajusta_lib.gate.publish import gate_counts  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CASES = [  # (rows, columns, Poisson mean): region x institution, region x year, region x month
@@ -60,7 +61,7 @@ def main() -> int:
     for r, c, mean in CASES:
         frame = pd.DataFrame(rng.poisson(mean, size=(r, c)))
         t_gate, g = timed(
-            lambda frame=frame: dc.gate_counts(frame, name="bench", k=args.k), args.repeats
+            lambda frame=frame: gate_counts(frame, name="bench", k=args.k), args.repeats
         )
         hidden = g.result.suppressed
 

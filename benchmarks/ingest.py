@@ -30,8 +30,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from datajusta_lib import canon, codebooks, pseudonymise, readers  # noqa: E402
-from datajusta_lib.codebooks import NAME_FIELD  # noqa: E402
+from datajusta_lib.core import canon  # noqa: E402
+from datajusta_lib.ingest import codebooks, pseudonymise, readers  # noqa: E402
+from datajusta_lib.ingest.codebooks import NAME_FIELD  # noqa: E402
 
 
 def make_export(
@@ -115,7 +116,7 @@ def _cpu() -> float:
 
 def run_one(path: Path, institution: str, case_study: str) -> dict:
     """Time read + harmonise (which validates against the RecordModel contract) in this process."""
-    from datajusta_lib import harmonise
+    from datajusta_lib.ingest import harmonise
 
     cb = codebooks.get(institution, case_study)
     c0, t0 = _cpu(), time.perf_counter()
@@ -208,7 +209,7 @@ def _child(mode: str, path: Path, cb: codebooks.Codebook) -> dict:
 
 def run_synthetic(folder: Path) -> dict:
     """Time read + harmonise of every export the synthetic generator wrote under ``folder``."""
-    from datajusta_lib import harmonise
+    from datajusta_lib.ingest import harmonise
 
     c0, t0 = _cpu(), time.perf_counter()
     rows = accepted = files = 0

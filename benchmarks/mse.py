@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from datajusta_lib import mse  # noqa: E402
+from datajusta_lib.mse import estimator as mse  # noqa: E402
 
 DATA = ROOT / "data" / "reference" / "uk_modern_slavery_2013_five_lists.csv"
 

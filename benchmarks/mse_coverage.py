@@ -1,7 +1,7 @@
 """How often does the interval cover the true total? Repeated draws from known populations.
 
 Scenarios (each a population of known size N captured by four lists; our own simulation,
-``datajusta_lib.mse_data.simulate``):
+``datajusta_lib.mse.data.simulate``):
 
 * ``independent``: homogeneous, independent lists — every assumption holds;
 * ``referral``: institution A refers people to B (odds of being on B × 4 for those on A), a
@@ -39,9 +39,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from datajusta_lib import mse  # noqa: E402
-from datajusta_lib import mse_report as rep  # noqa: E402
-from datajusta_lib.mse_data import simulate  # noqa: E402
+from datajusta_lib.mse import estimator as mse  # noqa: E402
+from datajusta_lib.mse.data import simulate  # noqa: E402
+from datajusta_lib.pages import unrecorded_victims as rep  # noqa: E402
 
 N = 2000
 PROBS = [0.15, 0.25, 0.2, 0.1]
@@ -124,7 +124,7 @@ def _truth_estimates(truth: Path, n_boot: int, seed: int) -> list[dict]:
 def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
     """Coverage on the project's generated synthetic truth (``datajusta synth``), if present:
     one population per case study, so one draw each."""
-    from datajusta_lib.paths import synthetic_dir
+    from datajusta_lib.core.paths import synthetic_dir
 
     truth = Path(synthetic_dir()) / "_truth"
     rows = []

@@ -36,7 +36,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from datajusta_lib import canon, codebooks, profiles, territorial  # noqa: E402
+from datajusta_lib.core import canon  # noqa: E402
+from datajusta_lib.ingest import codebooks  # noqa: E402
+from datajusta_lib.pages import recording_practices as profiles  # noqa: E402
+from datajusta_lib.pages import territorial  # noqa: E402
 
 CASE_STUDY = "trafficking"
 RESULTS = ROOT / "benchmarks" / "results"

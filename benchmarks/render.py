@@ -40,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from datajusta_lib.render_plan import load_reports, plan_pages  # noqa: E402
+from datajusta_lib.site.plan import load_reports, plan_pages  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -59,8 +59,8 @@ def xlsx_baseline(out: Path) -> dict:
     """The largest workbook's data rows: vectorised writer vs openpyxl cell by cell."""
     from openpyxl import Workbook
 
-    from datajusta_lib import codebooks, readers
-    from datajusta_lib.synthetic_export import _sheet_rows
+    from datajusta_lib.ingest import codebooks, readers
+    from datajusta_lib.synthetic.export import _sheet_rows
 
     path = max(out.rglob("*.xlsx"), key=lambda p: p.stat().st_size)
     cs, inst = path.parts[-3], path.parts[-2]

@@ -13,43 +13,43 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _API = {
     # data
-    "load": "loading",
-    "codebook": "loading",
-    "quarantine": "loading",
-    "ingestion_summary": "loading",
-    "published_figures": "published",
+    "load": "ingest.loading",
+    "codebook": "ingest.loading",
+    "quarantine": "ingest.loading",
+    "ingestion_summary": "ingest.loading",
+    "published_figures": "ingest.published",
     # contracts
-    "validate": "contracts",
-    "ValidationReport": "contracts",
-    "ContractError": "contracts",
-    "RecordModel": "contracts",
-    "PublishedFigureModel": "contracts",
+    "validate": "core.contracts",
+    "ValidationReport": "core.contracts",
+    "ContractError": "core.contracts",
+    "RecordModel": "core.contracts",
+    "PublishedFigureModel": "core.contracts",
     # vocabulary
-    "case_studies": "canon",
-    "regions": "canon",
+    "case_studies": "core.canon",
+    "regions": "core.canon",
     # display helpers for notebooks
-    "show_figure": "display",
-    "show_table": "display",
-    "banner": "display",
-    "say": "display",
-    "text": "i18n",
+    "show_figure": "analysis.display",
+    "show_table": "analysis.display",
+    "banner": "analysis.display",
+    "say": "analysis.display",
+    "text": "core.i18n",
     # case-study pages (trafficking, attempted femicide, protest violence)
-    "CasePage": "case_pages",
+    "CasePage": "pages.case_study",
     # recording practices and the territorial view
-    "recording_matrix": "profiles",
-    "region_counts": "territorial",
+    "recording_matrix": "pages.recording_practices",
+    "region_counts": "pages.territorial",
     # multiple systems estimation: dj.mse.estimate, dj.mse.capture_histories, ...
     "mse": "mse",
     # synthetic data: the published figures each synthetic count is calibrated to
-    "calibration_table": "synthetic",
+    "calibration_table": "synthetic.calibration",
     # disclosure control: the publish gate (docs/disclosure.md) and the identifier scanner
-    "gate_counts": "disclosure",
-    "publish_table": "publish",
-    "k_anonymity": "disclosure",
-    "l_diversity": "disclosure",
-    "scan_path": "scanner",
+    "gate_counts": "gate.publish",
+    "publish_table": "gate.publish",
+    "k_anonymity": "gate.disclosure",
+    "l_diversity": "gate.disclosure",
+    "scan_path": "gate.scanner",
     # the site: what `datajusta render` runs (docs/rendering.md)
-    "render_site": "render",
+    "render_site": "site.render",
 }
 
 __all__ = sorted([*_API, "__version__"])
@@ -59,6 +59,8 @@ def __getattr__(name: str):
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'datajusta_lib' has no attribute {name!r}")
+    if module == name:  # a subpackage that is itself public (dj.mse)
+        return importlib.import_module(f".{module}", __name__)
     return getattr(importlib.import_module(f".{module}", __name__), name)
 
 

@@ -28,7 +28,7 @@ def validate_figures(
     ),
 ) -> None:
     """Check a published-figures file against its contract; exit 1 naming every bad row and rule."""
-    from .published import validate_figures as check
+    from .ingest.published import validate_figures as check
 
     if not path.is_file():
         typer.echo(f"{path}: no such file", err=True)
@@ -62,8 +62,8 @@ def render(
     """
     from rich.console import Console
 
-    from .render import render_site
-    from .render_plan import ReportsError
+    from .site.plan import ReportsError
+    from .site.render import render_site
 
     try:
         result = render_site(
@@ -104,9 +104,9 @@ def validate_export_command(
     quarantine went. Exits 0 when every row is accepted, 1 when any row is rejected (or the
     file has no rows), 2 when the file cannot be read or the institution/case study is unknown.
     """
-    from .codebooks import CodebookError
-    from .loading import validate_export
-    from .readers import ReadError
+    from .ingest.codebooks import CodebookError
+    from .ingest.loading import validate_export
+    from .ingest.readers import ReadError
 
     try:
         result, written = validate_export(path, institution, case_study, quarantine)
@@ -139,8 +139,8 @@ def synth(
     """
     from rich.console import Console
 
-    from .codebooks import CodebookError
-    from .synthetic import generate
+    from .ingest.codebooks import CodebookError
+    from .synthetic.generator import generate
 
     console = Console(highlight=False, stderr=True)
     try:
@@ -195,7 +195,8 @@ def mse_command(
     """
     import pandas as pd
 
-    from . import mse, mse_report
+    from .mse import estimator as mse
+    from .pages import unrecorded_victims as mse_report
 
     if not table.is_file():
         typer.echo(f"{table}: no such file", err=True)
@@ -233,8 +234,8 @@ def scan_command(
     Prints one line per problem (file, line, kind, match). Exit 0 when clean, 1 when anything
     was found, 2 for a missing path.
     """
-    from . import disclosure as dc
-    from . import scanner
+    from .gate import disclosure as dc
+    from .gate import scanner
 
     if not path.exists():
         typer.echo(f"{path}: no such file or folder", err=True)

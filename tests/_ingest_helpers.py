@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from datajusta_lib import canon, codebooks, pseudonymise, readers
-from datajusta_lib.codebooks import NAME_FIELD, Codebook
+from datajusta_lib.core import canon
+from datajusta_lib.ingest import codebooks, pseudonymise, readers
+from datajusta_lib.ingest.codebooks import NAME_FIELD, Codebook
 
 KEY = b"test-key-for-ingestion-tests-0123456789"
 

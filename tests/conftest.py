@@ -38,7 +38,7 @@ def execute_notebook(notebook, out, parameters: dict, cwd):
     """
     import papermill as pm
 
-    from datajusta_lib.render_kernels import warm_kernel_manager_class
+    from datajusta_lib.site.kernels import warm_kernel_manager_class
 
     return pm.execute_notebook(
         str(notebook),

@@ -1,4 +1,4 @@
-"""Benchmark: the PROFILE step of DESIGN §4 (read + validate + harmonise + profile of
+"""Benchmark: the profile step of the ingestion bar (docs/architecture.md, quality bars) (read + validate + harmonise + profile of
 1,000,000 records in <= 15 s) — the profiling alone, on canonical records already loaded.
 
 For each scale, a fresh process builds canonical records like ``dj.load`` returns them

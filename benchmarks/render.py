@@ -1,6 +1,6 @@
 """Render benchmark: the loop a team lead would write by hand vs ``datajusta render``.
 
-In one run, on the same machine and the same report list (DESIGN.md §4):
+In one run, on the same machine and the same report list (docs/architecture.md, quality bars):
 
 1. **naive**: for every page, sequentially, ``papermill NB OUT.ipynb -p ... -k datajusta`` then
    ``jupyter nbconvert --to html OUT.ipynb`` (two command-line tools, as documented by each);

@@ -11,7 +11,7 @@ throughout, because the pages exist to show how institutions differ:
   records but left empty in a row is :data:`MISSING`. Both are shown, never dropped.
 - **Counts leave this module ungated.** They go through the disclosure gate
   (``gate.publish.gate_counts``) before a page shows them; the chart functions in
-  ``charts.py`` draw only gated values, and :func:`funnel` works on gated stage counts.
+  ``analysis/charts.py`` draw only gated values, and :func:`funnel` works on gated stage counts.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..core import canon
+from ..core import canon, contracts
 from ..core.paths import data_dir
 from ..ingest import codebooks
 
@@ -38,15 +38,7 @@ STAGES = ("complaint", "investigation", "formalisation", "judicial_exit", "convi
 NON_JUDICIAL_EXIT = "non_judicial_exit"  # a separate exit, not a stage of the funnel
 STAGE_COUNT_ORDER = (*STAGES, NON_JUDICIAL_EXIT, MISSING)
 
-PROFILE_FIELDS = (
-    "sex",
-    "gender_identity",
-    "age_band",
-    "nationality",
-    "migrant_status",
-    "indigenous_people",
-    "disability",
-)
+PROFILE_FIELDS = contracts.PROFILE_FIELDS
 CHILE = "CHL"
 FREQUENCIES = ("week", "month", "quarter", "year")
 _PERIOD_CODE = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}

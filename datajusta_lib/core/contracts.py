@@ -1,6 +1,6 @@
 """Data contracts: declarative pandera models and one lazy validation report.
 
-The models follow DESIGN.md §3: the canonical ``record``, the ``published_figure`` and the
+The models are the project's data model (docs/architecture.md): the canonical ``record``, the ``published_figure`` and the
 ``codebook`` (one table of fields, one of value mappings). Vocabularies come from
 ``data/canonical.yaml``, so the contracts change when the data say so, not the code.
 
@@ -35,6 +35,13 @@ _ISO = {"to_datetime_kwargs": {"format": "ISO8601"}}
 # --------------------------------------------------------------------------------------
 # canonical record
 # --------------------------------------------------------------------------------------
+# What each canonical field is, as data on the model (``record_fields``): every list of fields
+# the library needs is derived from here, never typed out again.
+_DERIVED = {"derived": True}  # set by ingestion from the file itself, not mapped from a column
+_CATEGORY = {"category": True}  # a controlled vocabulary (or ISO code)
+_PERSON = {"category": True, "profile": True}  # who the person is: the grounds of discrimination
+
+
 class RecordModel(pa.DataFrameModel):
     """One row per record an institution holds, after harmonisation.
 
@@ -42,33 +49,45 @@ class RecordModel(pa.DataFrameModel):
     made at ingestion, or null when the institution holds no identifier.
     """
 
-    institution: Series[str] = pa.Field(str_matches=_INSTITUTION)
-    case_study: Series[str] = pa.Field(isin=canon.case_studies())
-    record_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    institution: Series[str] = pa.Field(metadata=_DERIVED, str_matches=_INSTITUTION)
+    case_study: Series[str] = pa.Field(metadata=_DERIVED, isin=canon.case_studies())
+    record_id: Series[str] = pa.Field(metadata=_DERIVED, str_length={"min_value": 1})
     person_key: Series[str] = pa.Field(nullable=True, str_matches=_SHA256_HEX)
     event_date: Series[Date] = pa.Field(nullable=True, dtype_kwargs=_ISO)
     report_date: Series[Date] = pa.Field(nullable=True, dtype_kwargs=_ISO)
-    region_code: Series[str] = pa.Field(nullable=True, isin=canon.region_codes())
-    classification_recorded: Series[str] = pa.Field(nullable=True)
-    classification: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("classification"))
-    sex: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("sex"))
-    gender_identity: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("gender_identity"))
-    age: Series[Int64] = pa.Field(nullable=True, ge=0, le=110)
-    age_band: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("age_band"))
-    nationality: Series[str] = pa.Field(nullable=True, str_matches=r"^[A-Z]{3}$")
-    migrant_status: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("migrant_status"))
-    indigenous_people: Series[str] = pa.Field(
-        nullable=True, isin=canon.vocabulary("indigenous_people")
+    region_code: Series[str] = pa.Field(
+        metadata=_CATEGORY, nullable=True, isin=canon.region_codes()
     )
-    disability: Series[str] = pa.Field(nullable=True, isin=canon.vocabulary("disability"))
+    classification_recorded: Series[str] = pa.Field(metadata=_DERIVED, nullable=True)
+    classification: Series[str] = pa.Field(
+        metadata=_CATEGORY, nullable=True, isin=canon.vocabulary("classification")
+    )
+    sex: Series[str] = pa.Field(metadata=_PERSON, nullable=True, isin=canon.vocabulary("sex"))
+    gender_identity: Series[str] = pa.Field(
+        metadata=_PERSON, nullable=True, isin=canon.vocabulary("gender_identity")
+    )
+    age: Series[Int64] = pa.Field(nullable=True, ge=0, le=110)
+    age_band: Series[str] = pa.Field(
+        metadata=_PERSON, nullable=True, isin=canon.vocabulary("age_band")
+    )
+    nationality: Series[str] = pa.Field(metadata=_PERSON, nullable=True, str_matches=r"^[A-Z]{3}$")
+    migrant_status: Series[str] = pa.Field(
+        metadata=_PERSON, nullable=True, isin=canon.vocabulary("migrant_status")
+    )
+    indigenous_people: Series[str] = pa.Field(
+        metadata=_PERSON, nullable=True, isin=canon.vocabulary("indigenous_people")
+    )
+    disability: Series[str] = pa.Field(
+        metadata=_PERSON, nullable=True, isin=canon.vocabulary("disability")
+    )
     perpetrator_type: Series[str] = pa.Field(
-        nullable=True, isin=canon.vocabulary("perpetrator_type")
+        metadata=_CATEGORY, nullable=True, isin=canon.vocabulary("perpetrator_type")
     )
     procedural_stage: Series[str] = pa.Field(
-        nullable=True, isin=canon.vocabulary("procedural_stage")
+        metadata=_CATEGORY, nullable=True, isin=canon.vocabulary("procedural_stage")
     )
-    source_file: Series[str] = pa.Field(str_length={"min_value": 1})
-    source_row: Series[Int64] = pa.Field(ge=1)
+    source_file: Series[str] = pa.Field(metadata=_DERIVED, str_length={"min_value": 1})
+    source_row: Series[Int64] = pa.Field(metadata=_DERIVED, ge=1)
 
     class Config:
         strict = True
@@ -97,7 +116,7 @@ class RecordModel(pa.DataFrameModel):
 
     @pa.dataframe_check(name="classification_belongs_to_case_study")
     def _classification_in_case_study(cls, df: pd.DataFrame) -> Series[bool]:
-        # vectorised: a million rows must not loop in Python (DESIGN §4)
+        # vectorised: a million rows must not loop in Python (docs/architecture.md, bars)
         allowed = pd.MultiIndex.from_tuples(
             [(cs, c) for cs in canon.case_studies() for c in canon.vocabulary("classification", cs)]
         )
@@ -110,11 +129,25 @@ class RecordModel(pa.DataFrameModel):
 RECORD_COLUMNS: list[str] = list(RecordModel.to_schema().columns)
 
 
+def record_fields(tag: str) -> tuple[str, ...]:
+    """The canonical fields tagged ``tag`` (``derived``, ``category``, ``profile``) in
+    :class:`RecordModel`, in the model's order."""
+    columns = RecordModel.to_schema().columns
+    return tuple(name for name, col in columns.items() if (col.metadata or {}).get(tag))
+
+
+DERIVED_FIELDS = record_fields("derived")
+CATEGORY_FIELDS = record_fields("category")
+PROFILE_FIELDS = record_fields("profile")
+# What a codebook may map an export's columns to.
+MAPPED_FIELDS = tuple(c for c in RECORD_COLUMNS if c not in DERIVED_FIELDS)
+
+
 # --------------------------------------------------------------------------------------
 # published figures
 # --------------------------------------------------------------------------------------
 class PublishedFigureModel(pa.DataFrameModel):
-    """A real published aggregate with its source (``shared/reference/published_figures.csv``)."""
+    """A real published aggregate with its source (``data/published/figures.csv``)."""
 
     id: Series[str] = pa.Field(unique=True, str_matches=r"^[a-z]{2}\d{2,}$")
     case_study: Series[str] = pa.Field(isin=canon.case_studies())

@@ -32,14 +32,7 @@ IDENTIFIER_KINDS = ("RUN", "passport", "none")
 SPECIAL_DATE_FORMATS = ("iso", "excel_serial")
 
 # Fields the reader derives itself: a codebook may not describe them.
-DERIVED_FIELDS = (
-    "institution",
-    "case_study",
-    "record_id",
-    "classification_recorded",
-    "source_file",
-    "source_row",
-)
+DERIVED_FIELDS = contracts.DERIVED_FIELDS
 NAME_FIELD = "person_name"  # read only to be dropped: names never leave ingestion
 # Each canonical field has one possible dtype, so harmonisation never has to guess.
 FIELD_DTYPES = {
@@ -49,19 +42,7 @@ FIELD_DTYPES = {
     "report_date": "date",
     "age": "integer",
 }
-CATEGORY_FIELDS = (
-    "region_code",
-    "classification",
-    "sex",
-    "gender_identity",
-    "age_band",
-    "nationality",
-    "migrant_status",
-    "indigenous_people",
-    "disability",
-    "perpetrator_type",
-    "procedural_stage",
-)
+CATEGORY_FIELDS = contracts.CATEGORY_FIELDS
 DESCRIBABLE_FIELDS = tuple(
     [c for c in contracts.RECORD_COLUMNS if c not in DERIVED_FIELDS] + [NAME_FIELD]
 )
@@ -265,7 +246,7 @@ def _mappings_table(cb: Codebook) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------
-# contracts for codebook tables (extend contracts.py's models with person_name, regions
+# contracts for codebook tables (extend core/contracts.py's models with person_name, regions
 # and nationality codes)
 # --------------------------------------------------------------------------------------
 class CodebookFieldContract(contracts.CodebookFieldModel):
@@ -467,8 +448,8 @@ def _passed_marker(cb: Codebook) -> Path | None:
         h = hashlib.sha256(json.dumps(cb.raw, sort_keys=True, default=str).encode())
         library = Path(__file__).resolve().parent.parent
         for f in (
-            library / "ingest" / "codebooks.py",
-            library / "core" / "contracts.py",
+            library / "ingest" / "ingest/codebooks.py",
+            library / "core" / "core/contracts.py",
             data_dir() / "canonical.yaml",
             reference_dir() / "regions.csv",
         ):

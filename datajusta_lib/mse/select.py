@@ -13,7 +13,7 @@
 * ``main``: main effects only (independent lists); ``fixed``: interactions given by the user.
 
 Every candidate is vetted with :func:`evaluate_model`: the existence and identifiability
-checks of :mod:`.mse_models` first (memoised on the support of the counts), then the fit.
+checks of :mod:`.models` first (memoised on the support of the counts), then the fit.
 """
 
 from __future__ import annotations

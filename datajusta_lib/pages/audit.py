@@ -769,8 +769,8 @@ def checklist(
     check_site: bool = True,
 ) -> list[Item]:
     """The accountability checklist, each item with evidence computed from the data, the
-    codebooks and the configuration (principles: seeds/003 data justice, seeds/001 responsible
-    data; DESIGN.md non-negotiables)."""
+    codebooks and the configuration (the principles and where each is checked:
+    docs/data_justice.md)."""
     k = dc.resolve_k(k)
     items: list[Item] = []
     fields = field_findings(case_study)

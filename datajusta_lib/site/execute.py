@@ -47,12 +47,12 @@ class PageRefused(Exception):
 class PageTask:
     page: Page
     key: str
-    inputs: dict  # what the key is made of (render_cache.page_inputs)
+    inputs: dict  # what the key is made of (site.cache.page_inputs)
     reason: str  # why the page is rendered (shown in the progress and the manifest)
     notebook_sha: str
     cache_root: Path
     context: dict  # commit, data_hashes (shown in the footer)
-    modules: dict  # current hashes of the library modules (render_cache.Fingerprints.modules)
+    modules: dict  # current hashes of the library modules (site.cache.Fingerprints.modules)
     warm: bool = True
     cell_timeout: float | None = None
     env: dict = field(default_factory=dict)  # environment variables for the kernel

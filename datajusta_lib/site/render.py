@@ -2,16 +2,16 @@
 
 One call, ``render_site``, does the whole job:
 
-1. **Plan** (``render_plan``): read ``reports.yaml``; every (report, parameter set, language) is
+1. **Plan** (``plan``): read ``reports.yaml``; every (report, parameter set, language) is
    a page. ``only``/``lang`` narrow what is re-rendered; the site always covers the whole list.
-2. **Skip what has not changed** (``render_cache``): a page whose cache key (notebook, parameters,
+2. **Skip what has not changed** (``cache``): a page whose cache key (notebook, parameters,
    report entry, library, environment and data, all content-hashed) is in ``outputs/cache`` is
    reused as it is. If every page is reused and the site already holds exactly these pages, the
    run stops there: the site is up to date.
-3. **Execute and convert** (``render_pages``) the remaining pages in parallel worker processes
+3. **Execute and convert** (``execute``) the remaining pages in parallel worker processes
    (default: one per CPU), with papermill, in fresh kernels forked from a pre-loaded zygote
-   (``render_kernels``), converting to HTML in-process. A failing page does not stop the others.
-4. **Assemble and check** (``render_output``) a complete new site in a temporary directory:
+   (``kernels``), converting to HTML in-process. A failing page does not stop the others.
+4. **Assemble and check** (``output``) a complete new site in a temporary directory:
    pages, downloadable CSVs of their gated tables, the index in each language, ``manifest.json``.
    Then every check in ``SITE_CHECKS`` runs on the whole temporary site; any problem fails the
    render.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core import canon
+from ..core import canon, contracts
 from ..ingest.codebooks import Codebook
 from .formats import (
     extra_column,
@@ -43,22 +43,8 @@ STAGE_BEHIND = {
     "judicial_exit": "formalisation",
     "non_judicial_exit": "investigation",
 }
-CANONICAL = (
-    "event_date",
-    "report_date",
-    "region_code",
-    "classification",
-    "sex",
-    "gender_identity",
-    "age",
-    "age_band",
-    "nationality",
-    "migrant_status",
-    "indigenous_people",
-    "disability",
-    "perpetrator_type",
-    "procedural_stage",
-)
+# every mapped canonical field but the person key, which the generator draws itself
+CANONICAL = tuple(f for f in contracts.MAPPED_FIELDS if f != "person_key")
 FLAGS = ["name_typo", "date_swapped", "region_wrong", "reclassified", "stage_lagged", "id_missing"]
 
 

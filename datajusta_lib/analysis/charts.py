@@ -137,6 +137,19 @@ def _not_recorded_panel(ax, lang: str, what: str, who: list[str]) -> None:
     ax.grid(False)
 
 
+def _hidden_handle(lang: str) -> Line2D:
+    """The legend entry of a hidden cell, drawn as ``[c]`` wherever a chart hides one."""
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker="$[c]$",
+        markersize=14,
+        color=GREY_EDGE,
+        label=text("cs_hidden_legend", lang),
+    )
+
+
 def _legend_missing(fig, lang: str, extra: list | None = None) -> None:
     handles = [
         Patch(
@@ -148,15 +161,7 @@ def _legend_missing(fig, lang: str, extra: list | None = None) -> None:
             hatch=GREY_HATCH,
             label=text("cs_not_recorded", lang),
         ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="$[c]$",
-            markersize=14,
-            color=GREY_EDGE,
-            label=text("cs_hidden_legend", lang),
-        ),
+        _hidden_handle(lang),
         *(extra or []),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8.5)
@@ -182,88 +187,17 @@ def volumes_chart(
         width=9.5, height=1.0 + 1.9 * len(insts), nrows=len(insts), sharex=True, squeeze=False
     )
     axes = axes[:, 0]
+    starts = pd.to_datetime(df["period_start"])
     for ax, inst in zip(axes, insts, strict=True):
         d = df[df["institution"] == inst]
-        st = institution_style(inst)
-        groups = list(d.groupby(series, sort=False)) if series else [(None, d)]
-        ymax = np.nanmax(d["n"].to_numpy(dtype=float)) if d["n"].notna().any() else 1.0
-        for i, (cat, g) in enumerate(groups):
-            x = pd.to_datetime(g["period_start"]).to_numpy()
-            y = g["n"].to_numpy(dtype=float)
-            ls = LINESTYLES[i % len(LINESTYLES)]
-            mk = st["marker"] if series is None else SERIES_MARKERS[i % len(SERIES_MARKERS)]
-            ax.plot(
-                x,
-                y,
-                color=st["color"],
-                linestyle=ls,
-                marker=mk,
-                markeredgecolor="white",
-                label=None if cat is None else category_label(series, cat, lang),
-            )
-            part = g["partial"].to_numpy(dtype=bool)
-            if part.any():  # an incomplete period: hollow marker over the filled one
-                ax.plot(
-                    x[part],
-                    y[part],
-                    linestyle="none",
-                    marker=mk,
-                    markerfacecolor="white",
-                    markeredgecolor=st["color"],
-                    markeredgewidth=1.5,
-                )
-            _label_points(ax, x, y, lang, MAX_POINT_LABELS if len(groups) == 1 else 8)
-            for xi in x[np.isnan(y)]:
-                ax.annotate(
-                    HIDDEN,
-                    (xi, 0),
-                    xytext=(0, 2),
-                    textcoords="offset points",
-                    ha="center",
-                    va="bottom",
-                    fontsize=7,
-                    color=GREY_EDGE,
-                )
-            if cat is not None and np.isfinite(y).any():
-                last = np.flatnonzero(np.isfinite(y))[-1]
-                ax.annotate(
-                    category_label(series, cat, lang),
-                    (x[last], y[last]),
-                    xytext=(8, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=8.5,
-                    color=st["color"],
-                )
+        _volumes_panel(ax, d, inst, series, lang)
         if changes is not None:
-            lo, hi = (
-                pd.to_datetime(df["period_start"]).min(),
-                pd.to_datetime(df["period_start"]).max(),
-            )
-            for row in changes.itertuples():
-                if inst in row.institutions:
-                    x0 = mdates.date2num(pd.Timestamp(row.date))  # numeric: a reference line
-                    ax.axvline(x0, color=GREY_EDGE, linestyle=":", linewidth=1.3)
-                    late = pd.Timestamp(row.date) > lo + (hi - lo) * 0.7  # label on the left
-                    ax.annotate(
-                        text("cs_definition_change", lang, date=_date(row.date, lang)),
-                        (x0, 1),
-                        xycoords=("data", "axes fraction"),
-                        xytext=(-3 if late else 3, -2),
-                        textcoords="offset points",
-                        va="top",
-                        ha="right" if late else "left",
-                        fontsize=8,
-                        color=GREY_EDGE,
-                    )
-        ax.set_ylim(0, max(ymax, 1) * 1.3)
-        ax.set_title(_panel_title(inst, d["unit"].iloc[0], lang), fontsize=10.5)
-        ax.set_ylabel(
-            text(f"cs_per_{freq}", lang, unit=unit_label(d["unit"].iloc[0], lang)), fontsize=9
-        )
+            _definition_changes(ax, changes, inst, starts.min(), starts.max(), lang)
+        unit = d["unit"].iloc[0]
+        ax.set_title(_panel_title(inst, unit, lang), fontsize=10.5)
+        ax.set_ylabel(text(f"cs_per_{freq}", lang, unit=unit_label(unit, lang)), fontsize=9)
         ax.yaxis.set_major_formatter(_thousands_formatter(lang))
     axes[-1].set_xlabel(text(f"cs_axis_{freq}", lang))
-    starts = pd.to_datetime(df["period_start"])
     _date_axis(axes[-1], lang, freq, starts.min(), starts.max())
     handles = [
         Line2D(
@@ -275,15 +209,7 @@ def volumes_chart(
             markeredgecolor=GREY_EDGE,
             label=text("cs_partial_period", lang),
         ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="$[c]$",
-            markersize=14,
-            color=GREY_EDGE,
-            label=text("cs_hidden_legend", lang),
-        ),
+        _hidden_handle(lang),
     ]
     if changes is not None and len(changes):
         handles.append(
@@ -298,6 +224,83 @@ def volumes_chart(
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8.5)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12.5)
     return fig
+
+
+def _volumes_panel(ax, d: pd.DataFrame, inst: str, series: str | None, lang: str) -> None:
+    """One institution's lines: a line per series, hollow partial periods, labels, [c] marks."""
+    st = institution_style(inst)
+    groups = list(d.groupby(series, sort=False)) if series else [(None, d)]
+    ymax = np.nanmax(d["n"].to_numpy(dtype=float)) if d["n"].notna().any() else 1.0
+    for i, (cat, g) in enumerate(groups):
+        x = pd.to_datetime(g["period_start"]).to_numpy()
+        y = g["n"].to_numpy(dtype=float)
+        ls = LINESTYLES[i % len(LINESTYLES)]
+        mk = st["marker"] if series is None else SERIES_MARKERS[i % len(SERIES_MARKERS)]
+        ax.plot(
+            x,
+            y,
+            color=st["color"],
+            linestyle=ls,
+            marker=mk,
+            markeredgecolor="white",
+            label=None if cat is None else category_label(series, cat, lang),
+        )
+        part = g["partial"].to_numpy(dtype=bool)
+        if part.any():  # an incomplete period: hollow marker over the filled one
+            ax.plot(
+                x[part],
+                y[part],
+                linestyle="none",
+                marker=mk,
+                markerfacecolor="white",
+                markeredgecolor=st["color"],
+                markeredgewidth=1.5,
+            )
+        _label_points(ax, x, y, lang, MAX_POINT_LABELS if len(groups) == 1 else 8)
+        for xi in x[np.isnan(y)]:
+            ax.annotate(
+                HIDDEN,
+                (xi, 0),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color=GREY_EDGE,
+            )
+        if cat is not None and np.isfinite(y).any():
+            last = np.flatnonzero(np.isfinite(y))[-1]
+            ax.annotate(
+                category_label(series, cat, lang),
+                (x[last], y[last]),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8.5,
+                color=st["color"],
+            )
+    ax.set_ylim(0, max(ymax, 1) * 1.3)
+
+
+def _definition_changes(ax, changes: pd.DataFrame, inst: str, lo, hi, lang: str) -> None:
+    """Dotted vertical lines where the law or the institution changed what it counts."""
+    for row in changes.itertuples():
+        if inst not in row.institutions:
+            continue
+        x0 = mdates.date2num(pd.Timestamp(row.date))  # numeric: a reference line
+        ax.axvline(x0, color=GREY_EDGE, linestyle=":", linewidth=1.3)
+        late = pd.Timestamp(row.date) > lo + (hi - lo) * 0.7  # label on the left
+        ax.annotate(
+            text("cs_definition_change", lang, date=_date(row.date, lang)),
+            (x0, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(-3 if late else 3, -2),
+            textcoords="offset points",
+            va="top",
+            ha="right" if late else "left",
+            fontsize=8,
+            color=GREY_EDGE,
+        )
 
 
 def _date_axis(ax, lang: str, freq: str, lo: pd.Timestamp, hi: pd.Timestamp) -> None:
@@ -555,15 +558,7 @@ def funnel_chart(df: pd.DataFrame, *, title: str, lang: str = "es", ncols: int =
         Patch(
             facecolor=GREY, edgecolor=GREY_EDGE, hatch=GREY_HATCH, label=text("cs_missing", lang)
         ),
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="$[c]$",
-            markersize=14,
-            color=GREY_EDGE,
-            label=text("cs_hidden_legend", lang),
-        ),
+        _hidden_handle(lang),
         *extra,
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8.5)

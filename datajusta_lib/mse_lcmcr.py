@@ -130,7 +130,7 @@ def _multinomial(rng, n, weights, order, out):
 
 
 @njit(cache=True)
-def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinning, warmup, inner):
+def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinning, warmup):
     """One chain. X: (P, J) 0/1 distinct observed patterns, freq: (P,) counts.
     Returns (N draws, alpha draws, occupied classes per draw)."""
     P, J = X.shape
@@ -184,60 +184,59 @@ def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinnin
             _multinomial(rng, freq[p], w, order, row)
             for k in range(K):
                 count_z[p, k] = row[k]
-        for _inner in range(inner):  # steps 2-5; inner > 1 repeats them given the observed classes
-            # 2. lambda | classes (the unobserved n0 are on no list)
-            for j in range(J):
-                for k in range(K):
-                    s1[j, k] = 0
-                    s0[j, k] = count0[k]
+        # 2. lambda | classes (the unobserved n0 are on no list)
+        for j in range(J):
+            for k in range(K):
+                s1[j, k] = 0
+                s0[j, k] = count0[k]
+        for p in range(P):
+            for k in range(K):
+                c = count_z[p, k]
+                if c:
+                    for j in range(J):
+                        if X[p, j] == 1:
+                            s1[j, k] += c
+                        else:
+                            s0[j, k] += c
+        for j in range(J):
+            for k in range(K):
+                a = _log_gamma_draw(rng, 1.0 + s1[j, k])
+                b = _log_gamma_draw(rng, 1.0 + s0[j, k])
+                c = _log_add(a, b)
+                log_l1[j, k] = a - c
+                log_l0[j, k] = b - c
+        # 3. stick-breaking weights | class sizes
+        for k in range(K):
+            nk[k] = count0[k]
             for p in range(P):
-                for k in range(K):
-                    c = count_z[p, k]
-                    if c:
-                        for j in range(J):
-                            if X[p, j] == 1:
-                                s1[j, k] += c
-                            else:
-                                s0[j, k] += c
+                nk[k] += count_z[p, k]
+        acc = 0.0
+        above = n + n0
+        for k in range(K - 1):
+            above -= nk[k]
+            g1 = _log_gamma_draw(rng, 1.0 + nk[k])
+            g2 = _log_gamma_draw(rng, alpha + above)
+            s = _log_add(g1, g2)
+            log_nu[k] = g1 - s + acc
+            acc += g2 - s
+        log_nu[K - 1] = acc
+        # 4. n0 | parameters: p(n0) ∝ C(n + n0 - 1, n0) p0^n0 (1 - p0)^n, prior 1/N
+        p0 = 0.0
+        for k in range(K):
+            lp = log_nu[k]
             for j in range(J):
-                for k in range(K):
-                    a = _log_gamma_draw(rng, 1.0 + s1[j, k])
-                    b = _log_gamma_draw(rng, 1.0 + s0[j, k])
-                    c = _log_add(a, b)
-                    log_l1[j, k] = a - c
-                    log_l0[j, k] = b - c
-            # 3. stick-breaking weights | class sizes
-            for k in range(K):
-                nk[k] = count0[k]
-                for p in range(P):
-                    nk[k] += count_z[p, k]
-            acc = 0.0
-            above = n + n0
-            for k in range(K - 1):
-                above -= nk[k]
-                g1 = _log_gamma_draw(rng, 1.0 + nk[k])
-                g2 = _log_gamma_draw(rng, alpha + above)
-                s = _log_add(g1, g2)
-                log_nu[k] = g1 - s + acc
-                acc += g2 - s
-            log_nu[K - 1] = acc
-            # 4. n0 | parameters: p(n0) ∝ C(n + n0 - 1, n0) p0^n0 (1 - p0)^n, prior 1/N
-            p0 = 0.0
-            for k in range(K):
-                lp = log_nu[k]
-                for j in range(J):
-                    lp += log_l0[j, k]
-                w[k] = math.exp(lp)
-                p0 += w[k]
-            if p0 >= 1.0:
-                p0 = 1.0 - 1e-12
-            while True:  # negative binomial as a gamma–Poisson mixture
-                lam = rng.standard_gamma(float(n)) * p0 / (1.0 - p0)
-                n0 = rng.poisson(lam) if lam < 1e15 else N0_CAP * n + 1
-                if n0 <= N0_CAP * n:
-                    break
-            # 5. classes of the unobserved
-            _multinomial(rng, n0, w, order, count0)
+                lp += log_l0[j, k]
+            w[k] = math.exp(lp)
+            p0 += w[k]
+        if p0 >= 1.0:
+            p0 = 1.0 - 1e-12
+        while True:  # negative binomial as a gamma–Poisson mixture
+            lam = rng.standard_gamma(float(n)) * p0 / (1.0 - p0)
+            n0 = rng.poisson(lam) if lam < 1e15 else N0_CAP * n + 1
+            if n0 <= N0_CAP * n:
+                break
+        # 5. classes of the unobserved
+        _multinomial(rng, n0, w, order, count0)
         # 6. alpha | V (fixed during the warm-up, as the reference)
         if it >= warmup:
             alpha = rng.standard_gamma(a_alpha + K - 1.0) / (b_alpha - log_nu[K - 1])
@@ -272,7 +271,6 @@ def sample_chains(
     samples: int = DEFAULTS["samples"],
     thinning: int = DEFAULTS["thinning"],
     seed: int | None = None,
-    inner: int = 1,
 ) -> dict[str, np.ndarray]:
     """Run ``chains`` chains on distinct patterns ``X`` (P × J, 0/1) with counts ``freq``.
 
@@ -305,7 +303,6 @@ def sample_chains(
             int(samples),
             int(thinning),
             min(WARMUP_FIXED_ALPHA, int(burnin)),
-            int(inner),
         )
         out["N"].append(N)
         out["alpha"].append(al)

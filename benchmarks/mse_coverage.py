@@ -186,6 +186,10 @@ def synthetic_world_rows(
             synthetic.generate(seed=world, out=out)
             for r in _truth_estimates(out / "_truth", n_boot, seed + world, lcmcr):
                 per_case.setdefault(r["case_study"], []).append(r)
+                if lcmcr is not None:  # keep each world's result even if the run is cut short
+                    (HERE / "results").mkdir(exist_ok=True)
+                    with open(HERE / "results" / "mse_coverage_worlds_lcmcr.jsonl", "a") as fh:
+                        fh.write(json.dumps({"world": world, **r}, default=str) + "\n")
     rows = []
     for case_study, rs in sorted(per_case.items()):
         ok = [r for r in rs if r["ok"]]

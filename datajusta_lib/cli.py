@@ -188,9 +188,9 @@ def mse_command(
     lang: str = typer.Option("en", help="es | en"),
     method: str = typer.Option("loglinear", help="loglinear | lcmcr (Bayesian latent classes)"),
     chains: int = typer.Option(4, help="lcmcr: number of chains."),
-    samples: int = typer.Option(2500, help="lcmcr: kept draws per chain."),
-    thinning: int = typer.Option(20, help="lcmcr: keep every n-th sweep."),
-    burnin: int = typer.Option(10000, help="lcmcr: sweeps discarded per chain."),
+    samples: int = typer.Option(5000, help="lcmcr: kept draws per chain."),
+    thinning: int = typer.Option(40, help="lcmcr: keep every n-th sweep."),
+    burnin: int = typer.Option(20000, help="lcmcr: sweeps discarded per chain."),
 ) -> None:
     """Multiple systems estimate of how many are on none of the lists (docs/mse.md).
 

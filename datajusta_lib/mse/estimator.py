@@ -174,6 +174,8 @@ def estimate(
     count: str = "count",
     list_col: str = "institution",
     key_col: str = "person_key",
+    method: str = "loglinear",
+    **lcmcr_options,
 ) -> MSEResult:
     """Estimate how many persons are on none of the lists.
 
@@ -184,7 +186,20 @@ def estimate(
     ``bootstrap`` (``nonparametric`` or ``parametric``), re-running the selection when
     ``reselect``; ``interval`` is ``bca``, ``percentile`` or ``wald`` (model-conditional,
     the only one when ``n_boot=0``). ``seed`` seeds a numpy Generator.
+
+    ``method="lcmcr"``: the Bayesian latent-class model instead (:mod:`.mse_lcmcr`; options
+    ``K``, ``a_alpha``, ``b_alpha``, ``chains``, ``burnin``, ``samples``, ``thinning``, plus
+    ``seed`` and ``level``); returns an :class:`.mse_lcmcr.LCMCRResult`.
     """
+    if method == "lcmcr":
+        from .lcmcr import estimate_lcmcr
+
+        ch = _as_histories(data, lists, count, list_col, key_col)
+        return estimate_lcmcr(ch, seed=seed, level=level, **lcmcr_options)
+    if method != "loglinear":
+        raise MSEInputError(f"method must be loglinear or lcmcr, got {method!r}")
+    if lcmcr_options:
+        raise MSEInputError(f"options {sorted(lcmcr_options)} apply only to method='lcmcr'")
     if selection not in METHODS:
         raise MSEInputError(f"selection must be one of {METHODS}, got {selection!r}")
     if interval not in ("bca", "percentile", "wald"):

@@ -238,6 +238,8 @@ def render(
 
 def where(p: AdHocPlan, result) -> list[str]:
     """Lines telling where the pages are (for the command's last words)."""
+    if result.check_problems:
+        return [f"nothing was written to {p.out}: the checks above failed"]
     present = [page for page in p.pages if (p.out / page.relpath).is_file()]
     lines = [f"page: {p.out / page.relpath}" for page in present] if len(present) <= 2 else []
     if len(present) > 2:

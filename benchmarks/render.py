@@ -133,7 +133,11 @@ def sweep(spec: str, work: Path, env: dict) -> dict:
     cmd += ["--out", str(work / "sweep-site")]
     seconds, proc = _run(cmd, dict(env, DATAJUSTA_OUTPUTS=str(work / "sweep-outputs")), ROOT)
     manifest = work / "sweep-site" / "manifest.json"
-    status = [p["status"] for p in json.loads(manifest.read_text())["pages"]] if manifest.is_file() else []
+    status = (
+        [p["status"] for p in json.loads(manifest.read_text())["pages"]]
+        if manifest.is_file()
+        else []
+    )
     return {
         "report": report,
         "parameter": param,
@@ -265,7 +269,9 @@ def print_sweep(r: dict) -> None:
     print(f"\nsweep: {r['pages']} pages of {r['report']}, one per {r['parameter']} (es)")
     print(f"{'step':<58} {'seconds':>8}  pages rendered / failed")
     naive_name = "naive loop over the same sets (papermill + nbconvert)"
-    print(f"{naive_name:<58} {n['seconds']:8.2f}  {n['pages'] - len(n['failed'])} / {len(n['failed'])}")
+    print(
+        f"{naive_name:<58} {n['seconds']:8.2f}  {n['pages'] - len(n['failed'])} / {len(n['failed'])}"
+    )
     print(f"{'datajusta ' + r['command']:<58} {o['seconds']:8.2f}  {o['rendered']} / {o['failed']}")
     print(f"the sweep is {n['seconds'] / o['seconds']:.1f}x faster than the naive loop")
 

@@ -44,7 +44,8 @@ def validate_figures(
 @app.command()
 def render(
     only: str = typer.Option(
-        None, help="Re-render only pages whose report id or page name matches this glob."
+        None,
+        help="Re-render only pages whose report id or page name matches this glob (those whose inputs changed; with --force, all of them).",
     ),
     jobs: int = typer.Option(0, help="Parallel notebook executions (0 = number of CPUs)."),
     lang: str = typer.Option(None, help="Re-render only this language (es or en)."),
@@ -161,9 +162,7 @@ def report_command(
         typer.echo(rr.describe_plan(plan))
         if dry_run:
             return
-        result = rr.render(
-            plan, jobs=jobs or None, force=force, console=Console(highlight=False)
-        )
+        result = rr.render(plan, jobs=jobs or None, force=force, console=Console(highlight=False))
     except (ParameterError, ReportsError) as exc:
         typer.echo(f"report: {exc}", err=True)
         raise typer.Exit(code=2) from None

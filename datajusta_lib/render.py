@@ -441,6 +441,9 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
     tmp = new_tmp_dir(site_dir)
     try:
         _copy_pages(tmp, records, plan, site_dir, cache)
+        from .render_links import fix_language_switches
+
+        fix_language_switches(tmp, records, pages)  # a page whose other language is absent
         write_assets(tmp)
         for lg in LANGS:
             index = tmp / ("index.html" if lg == "es" else f"{lg}/index.html")

@@ -283,3 +283,28 @@ def test_the_guard_catches_a_render_so_the_tests_above_mean_no_kernel_started(no
     result = runner.invoke(app, ["report", "trafficking", "-p", "region", "13", "--lang", "es"])
     assert isinstance(result.exception, AssertionError)
     assert "a kernel was about to start" in str(result.exception)
+
+
+def test_a_page_whose_other_language_is_not_in_the_site_switches_to_that_index(tmp_path):
+    """`render --only X --lang en` from an empty outputs folder: the English page's switch may
+    not point at a Spanish page the site does not have (the self-containment check refused it)."""
+    from datajusta_lib.render_links import fix_language_switches
+    from datajusta_lib.render_output import check_self_contained
+    from datajusta_lib.render_plan import plan_pages
+
+    region_notebook(tmp_path / "nb" / "r.ipynb")
+    reports = load_reports(write_reports(tmp_path / "reports.yaml", [report("r", "nb/r.ipynb")]))
+    pages = {p.relpath: p for p in plan_pages(reports)}
+    site = tmp_path / "site"
+    (site / "en").mkdir(parents=True)
+    (site / "index.html").write_text("<p>índice</p>")
+    (site / "en" / "index.html").write_text('<a href="r--trafficking.html">r</a>')
+    switch = '<a class="dj-lang" href="../es/r--trafficking.html" hreflang="es">Español</a>'
+    (site / "en" / "r--trafficking.html").write_text(f"<header>{switch}</header>")
+    records = [{"page": "en/r--trafficking.html", "in_site": True}, {"page": "es/r--trafficking.html", "in_site": False}]  # fmt: skip
+    assert check_self_contained(site)  # before: a broken link
+    assert fix_language_switches(site, records, pages) == ["en/r--trafficking.html"]
+    assert (
+        'class="dj-lang" href="../index.html"' in (site / "en" / "r--trafficking.html").read_text()
+    )
+    assert check_self_contained(site) == []

@@ -10,7 +10,11 @@ In one run, on the same machine and the same report list (docs/architecture.md, 
    (reports how many pages were re-rendered);
 5. **cold, fresh kernels** (ablation, unless ``--no-ablation``): ``datajusta render
    --no-warm-kernels`` with an empty cache, to show what forking kernels from the pre-loaded
-   zygote buys over starting each kernel from scratch.
+   zygote buys over starting each kernel from scratch;
+6. **sweep** (unless ``--no-sweep``): ``datajusta report REPORT -p PARAM all --lang es`` (one
+   page per value: 16 for ``region``) against the naive loop over the same parameter sets
+   (``papermill`` then ``jupyter nbconvert`` per page, sequentially), each from an empty
+   outputs folder. ``--sweep-only`` runs this row alone.
 
 Notebooks are copied to a temporary folder with a report list pointing at the copies, so step 4
 never edits the repository. Steps 1, 2 and 5 each start from an empty outputs folder (so the
@@ -18,6 +22,7 @@ library's own ingest cache starts empty for each). Every step runs as a subproce
 go to ``benchmarks/results/render.json``; the table is printed. Usage::
 
     .venv/bin/python benchmarks/render.py [--only GLOB] [--warm-repeats 3] [--no-ablation]
+        [--sweep trafficking:region] [--no-sweep | --sweep-only]
 """
 
 from __future__ import annotations
@@ -74,14 +79,15 @@ def naive(pages, work: Path, env: dict) -> dict:
     its own empty outputs folder, as the cold render does: the library's ingest cache
     (outputs/cache/ingest) starts empty for both."""
     out_dir = work / "naive"
-    out_dir.mkdir()
+    out_dir.mkdir(parents=True)
     env = dict(env, DATAJUSTA_OUTPUTS=str(work / "naive-outputs"))
     total, failed = 0.0, []
     for page in pages:
         executed = out_dir / f"{page.lang}-{page.slug}.ipynb"
         cmd = [str(BIN / "papermill"), str(page.report.notebook), str(executed), "-k", "datajusta"]
         for name, value in page.parameters.items():
-            cmd += ["-p", name, str(value)]
+            # -r: a raw string (-p would read region "05" as the number 5)
+            cmd += ["-r" if isinstance(value, str) else "-p", name, str(value)]
         seconds, proc = _run(cmd, env, ROOT)
         total += seconds
         if proc.returncode != 0:
@@ -114,6 +120,40 @@ def ours(reports: Path, outputs: Path, env: dict, *extra: str) -> dict:
     }
 
 
+def sweep(spec: str, work: Path, env: dict) -> dict:
+    """``datajusta report REPORT -p PARAM all --lang es`` vs the naive loop over the same
+    parameter sets, each from an empty outputs folder (the library's ingest cache included)."""
+    from datajusta_lib.site import report as render_report
+
+    report, _, param = spec.partition(":")
+    plan = render_report.plan(report, [(param, "all")], lang="es", out=work / "sweep-site")
+    pages = plan.pages
+    naive_pages = naive(pages, work / "sweep-naive-work", env) if pages else {}
+    cmd = [str(BIN / "datajusta"), "report", report, "-p", param, "all", "--lang", "es"]
+    cmd += ["--out", str(work / "sweep-site")]
+    seconds, proc = _run(cmd, dict(env, DATAJUSTA_OUTPUTS=str(work / "sweep-outputs")), ROOT)
+    manifest = work / "sweep-site" / "manifest.json"
+    status = (
+        [p["status"] for p in json.loads(manifest.read_text())["pages"]]
+        if manifest.is_file()
+        else []
+    )
+    return {
+        "report": report,
+        "parameter": param,
+        "pages": len(pages),
+        "naive": naive_pages,
+        "ours": {
+            "seconds": seconds,
+            "exit_code": proc.returncode,
+            "rendered": status.count("rendered"),
+            "failed": len(pages) - status.count("rendered"),
+            "tail": proc.stdout.strip().splitlines()[-3:] + proc.stderr.strip().splitlines()[-3:],
+        },
+        "command": " ".join(cmd[1:-2]),
+    }
+
+
 def edit_one_notebook(reports: Path) -> str:
     entry = yaml.safe_load(reports.read_text())["reports"][0]
     path = reports.parent / entry["notebook"]
@@ -130,7 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warm-repeats", type=int, default=3)
     ap.add_argument("--no-ablation", action="store_true", help="skip the fresh-kernels cold run")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument(
+        "--sweep", default="trafficking:region", help="REPORT:PARAM of the sweep row (PARAM all)"
+    )
+    ap.add_argument("--no-sweep", action="store_true", help="skip the sweep row")
+    ap.add_argument("--sweep-only", action="store_true", help="run the sweep row alone")
     args = ap.parse_args(argv)
+    if args.sweep_only:
+        return sweep_main(args, argv)
 
     work = Path(tempfile.mkdtemp(prefix="dj-bench-render-"))
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", CI="true")
@@ -156,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             result["cold_fresh_kernels"] = ours(
                 reports, work / "out-fresh", env, "--no-warm-kernels"
             )
+        if not args.no_sweep:
+            result["sweep"] = sweep(args.sweep, work, env)
         load.append(os.getloadavg()[0])
     finally:
         if not args.keep:
@@ -203,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             f"fresh kernels instead of forked ones: {ratios['fresh_kernels_over_warm_kernels']:.2f}x the cold time"
         )
     print(f"1-min load average before/during/after: {', '.join(f'{x:.1f}' for x in load)}")
+    if "sweep" in result:
+        print_sweep(result["sweep"])
     if result["naive"]["failed"] or result["cold"]["failed"]:
         print("WARNING: some pages failed; the comparison is only fair when every page renders")
     out = ROOT / "benchmarks" / "results" / "render.json"
@@ -210,6 +261,46 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(result, indent=1))
     print(f"results: {out}")
     ok = not result["naive"]["failed"] and result["cold"]["exit_code"] == 0
+    return 0 if ok else 1
+
+
+def print_sweep(r: dict) -> None:
+    n, o = r["naive"], r["ours"]
+    print(f"\nsweep: {r['pages']} pages of {r['report']}, one per {r['parameter']} (es)")
+    print(f"{'step':<58} {'seconds':>8}  pages rendered / failed")
+    naive_name = "naive loop over the same sets (papermill + nbconvert)"
+    print(
+        f"{naive_name:<58} {n['seconds']:8.2f}  {n['pages'] - len(n['failed'])} / {len(n['failed'])}"
+    )
+    print(f"{'datajusta ' + r['command']:<58} {o['seconds']:8.2f}  {o['rendered']} / {o['failed']}")
+    print(f"the sweep is {n['seconds'] / o['seconds']:.1f}x faster than the naive loop")
+
+
+def sweep_main(args, argv) -> int:
+    work = Path(tempfile.mkdtemp(prefix="dj-bench-sweep-"))
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", CI="true")
+    load = [os.getloadavg()[0]]
+    try:
+        result = sweep(args.sweep, work, env)
+        load.append(os.getloadavg()[0])
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    result["ratio_naive_over_sweep"] = result["naive"]["seconds"] / result["ours"]["seconds"]
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_average_1min": load,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    result["benchmark_command"] = "python benchmarks/render.py " + " ".join(argv or sys.argv[1:])
+    print_sweep(result)
+    print(f"1-min load average before/after: {', '.join(f'{x:.1f}' for x in load)}")
+    out = ROOT / "benchmarks" / "results" / "render_sweep.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+    print(f"results: {out}")
+    ok = not result["naive"]["failed"] and result["ours"]["exit_code"] == 0
     return 0 if ok else 1
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import typer
+from typer.core import TyperCommand
 
 app = typer.Typer(
     help="Data Justa Notebooks: validate institutional exports, generate synthetic data, render the site.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # help paragraphs are re-flowed as sentences, not cut mid-line
 )
 
 
@@ -41,7 +44,8 @@ def validate_figures(
 @app.command()
 def render(
     only: str = typer.Option(
-        None, help="Re-render only pages whose report id or page name matches this glob."
+        None,
+        help="Re-render only pages whose report id or page name matches this glob (those whose inputs changed; with --force, all of them).",
     ),
     jobs: int = typer.Option(0, help="Parallel notebook executions (0 = number of CPUs)."),
     lang: str = typer.Option(None, help="Re-render only this language (es or en)."),
@@ -80,6 +84,93 @@ def render(
     except (ReportsError, ValueError, RuntimeError) as exc:
         typer.echo(f"render: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    raise typer.Exit(code=0 if result.ok else 1)
+
+
+class _PairsCommand(TyperCommand):
+    """A command whose ``--param/-p`` takes two values (NAME VALUE), repeatable, which typer
+    cannot declare."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for p in self.params:
+            if p.name == "param":
+                p.nargs = 2  # typer's conversion would turn each pair into one string:
+                p.process_value = types.MethodType(_pairs, p)
+
+
+def _pairs(_param, _ctx, value) -> list[tuple[str, str]]:
+    return [(str(name), str(v)) for name, v in value or ()]
+
+
+@app.command("report", cls=_PairsCommand)
+def report_command(
+    report: str = typer.Argument(
+        ..., help="A report id from reports.yaml (e.g. trafficking) or a notebook path."
+    ),
+    param: list[str] = typer.Option(
+        None,
+        "--param",
+        "-p",
+        metavar="NAME VALUE",
+        help="Set a parameter (repeatable). The value all renders one page per allowed value.",
+    ),
+    sweep: list[str] = typer.Option(
+        None, help="Render one page per allowed value of this parameter (same as -p NAME all)."
+    ),
+    lang: str = typer.Option("both", help="Language of the page: es, en or both."),
+    source: str = typer.Option("synthetic", help="Records to use: synthetic or private."),
+    out: Path = typer.Option(
+        None, help="Folder for the page(s) and their index (default: outputs/reports/...)."
+    ),
+    jobs: int = typer.Option(0, help="Parallel notebook executions (0 = number of CPUs)."),
+    force: bool = typer.Option(False, help="Render again even if nothing changed."),
+    reports: Path = typer.Option(
+        None, help="Report list (default: reports.yaml at the project root)."
+    ),
+    help_params: bool = typer.Option(
+        False, "--help-params", help="List the report's parameters and allowed values, then exit."
+    ),
+    dry_run: bool = typer.Option(
+        False, help="Check the parameters and list the pages, without rendering them."
+    ),
+) -> None:
+    """Render one report with the parameters you choose, outside the public site.
+
+    The page (one per language, or one per value of a sweep) goes through the same execution,
+    disclosure gate, identifier scan and self-containment checks as the site, into a folder
+    with its own index that can be shared as it is. Parameters are checked before anything
+    runs. Exits 0 when every page rendered, 1 when a page or a check failed, 2 for an unknown
+    report or a bad parameter (the message lists what is allowed).
+    """
+    from rich.console import Console
+
+    from .site import report as rr
+    from .site.params import ParameterError, describe, read_specs
+    from .site.plan import ReportsError
+
+    pairs = [tuple(p) for p in param or []]
+    try:
+        if help_params:
+            base = rr.resolve(report, reports)
+            typer.echo(f"Parameters of {base.id} ({base.notebook_relpath}):")
+            typer.echo(describe(read_specs(base.notebook)))
+            return
+        plan = rr.plan(
+            report, pairs, sweep=sweep, lang=lang, source=source, out=out, reports_file=reports
+        )
+        typer.echo(rr.describe_plan(plan))
+        if dry_run:
+            return
+        result = rr.render(plan, jobs=jobs or None, force=force, console=Console(highlight=False))
+    except (ParameterError, ReportsError) as exc:
+        typer.echo(f"report: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    except (ValueError, RuntimeError) as exc:
+        typer.echo(f"report: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    for line in rr.where(plan, result):
+        typer.echo(line)
     raise typer.Exit(code=0 if result.ok else 1)
 
 
@@ -132,10 +223,15 @@ def synth(
     if_missing: bool = typer.Option(
         False, help="Do nothing when the folder already holds this version."
     ),
+    force: bool = typer.Option(
+        False, help="Replace the default world in data/synthetic even if it differs."
+    ),
 ) -> None:
     """Generate the synthetic institutional exports, their metadata and truth (docs/synthetic.md).
 
-    Exits 2 on a bad option, a codebook the model does not know or a folder it may not replace.
+    Without --out the world goes to data/synthetic, which the site is rendered from: a different
+    world already there is replaced only with --force (or write elsewhere with --out). Exits 2
+    on a bad option, a codebook the model does not know or a folder it may not replace.
     """
     from rich.console import Console
 
@@ -143,6 +239,11 @@ def synth(
     from .synthetic.generator import generate
 
     console = Console(highlight=False, stderr=True)
+    if out is None and not force:
+        refusal = _default_world_refusal(seed, scale, case_study or None)
+        if refusal:
+            typer.echo(f"synth: {refusal}", err=True)
+            raise typer.Exit(code=2)
     try:
         with console.status("synthetic data") as status:
             result = generate(
@@ -169,6 +270,43 @@ def synth(
     for cs, info in m["case_studies"].items():
         rows = ", ".join(f"{i} {v['rows']:,}" for i, v in info["institutions"].items())
         typer.echo(f"  {cs}: {rows}")
+
+
+def _default_world_refusal(seed, scale, case_studies) -> str | None:
+    """Why ``synth`` without --out and --force may not replace data/synthetic (None: it may):
+    it may regenerate the world it holds (same seed, scale and case studies), not another."""
+    import json
+
+    from .core import canon
+    from .core.paths import synthetic_dir
+    from .synthetic import fingerprint, load_model, model_file
+    from .synthetic.generator import is_current
+
+    out = synthetic_dir()
+    meta = out / "metadata.json"
+    if not meta.is_file():
+        return None
+    studies = list(case_studies or canon.case_studies())
+    seed = int(load_model()["default_seed"] if seed is None else seed)
+    if is_current(out, fingerprint(seed, float(scale), studies, model_file(), None)):
+        return None
+    try:
+        held = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        held = {}
+    same = (held.get("seed"), held.get("scale"), sorted(held.get("case_studies") or {})) == (
+        seed,
+        float(scale),
+        sorted(studies),
+    )
+    if same:
+        return None  # the same world, regenerated by newer code or codebooks
+    held = f"seed {held.get('seed')}, scale {held.get('scale')}" if held else "another world"
+    return (
+        f"{out} holds the synthetic world the site is rendered from ({held}); it is not "
+        f"replaced without --force. Write this one elsewhere with --out DIR (then "
+        f"DATAJUSTA_SYNTHETIC_DIR=DIR to use it), or add --force to replace it."
+    )
 
 
 if __name__ == "__main__":

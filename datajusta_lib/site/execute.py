@@ -384,9 +384,16 @@ def page_title(page: Page) -> str:
     if len(page.report.parameters) == 1:
         return base
     extra = []
+    sets = page.report.parameters
     for k, v in page.params.items():
+        if len({json.dumps(p.get(k), sort_keys=True, default=str) for p in sets}) == 1:
+            continue  # the same in every page of the report: tells no page apart
         if k == "case_study" and v in case_studies():
             extra.append(case_study_label(v, page.lang))
+        elif k == "region":
+            from .params import value_label
+
+            extra.append(value_label(k, v, page.lang))
         else:
             extra.append(_param_label(v))
     return f"{base}: {' · '.join(extra)}" if extra else base

@@ -216,6 +216,12 @@ def _check_report(r, where: str, base: Path, seen: set) -> Report:
                 or (isinstance(v, list) and all(isinstance(x, scalars) for x in v))
             ):
                 raise ReportsError(f"{at}: {k} must be a scalar or a list of scalars, got {v!r}")
+    from .params import ParameterError, expand_report_sets
+
+    try:  # declared types and vocabulary; `region: all` becomes one set per region (a sweep)
+        param_sets = expand_report_sets(notebook, param_sets, where)
+    except ParameterError as exc:
+        raise ReportsError(str(exc)) from None
     return Report(
         id=rid,
         notebook=notebook,

@@ -124,6 +124,7 @@ def render_site(
     warm_kernels: bool = True,
     cell_timeout: float | None = CELL_TIMEOUT,
     console=None,
+    prune_cache: bool = True,
 ) -> RenderResult:
     """Render the report list into ``site_dir`` (default ``outputs/site``); see the module doc.
 
@@ -132,6 +133,8 @@ def render_site(
     ``force`` re-renders the chosen pages even if unchanged. ``site_checks`` replaces
     ``SITE_CHECKS``. ``warm_kernels=False`` starts every kernel from scratch (slower; for
     comparison). ``console`` is a rich Console for progress and the summary (None: silent).
+    ``reports_file`` may also be a list of ``Report`` (ad-hoc reports, ``report``), which
+    render with ``prune_cache=False`` so as not to prune the site's cache entries.
     """
     from .output import read_manifest, recover, render_lock, write_json
 
@@ -143,7 +146,7 @@ def render_site(
     checks = list(SITE_CHECKS if site_checks is None else site_checks)
     out = _Printer(console)
 
-    reports = load_reports(reports_file)
+    reports = reports_file if isinstance(reports_file, list) else load_reports(reports_file)
     plan = plan_pages(reports, source=source)
     chosen = {p.relpath for p in plan_pages(reports, only=only, lang=lang, source=source)}
     if (only or lang) and not chosen:
@@ -239,7 +242,8 @@ def render_site(
         }
         problems = _publish(site_dir, plan, records, manifest, cache, checks, previous, clock)
         _fill_result(result, records, problems, manifest)
-        cache.prune(keep=set(keys.values()))
+        if prune_cache:
+            cache.prune(keep=set(keys.values()))
     result.seconds = time.perf_counter() - t0
     out.summary(result)
     return result
@@ -431,6 +435,9 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
     tmp = new_tmp_dir(site_dir)
     try:
         _copy_pages(tmp, records, plan, site_dir, cache)
+        from .links import fix_language_switches
+
+        fix_language_switches(tmp, records, pages)  # a page whose other language is absent
         write_assets(tmp)
         for lg in LANGS:
             index = tmp / ("index.html" if lg == "es" else f"{lg}/index.html")

@@ -39,6 +39,7 @@ _FORMULA_START = re.compile(r"^(\s*[=+\-@]|[\t\r])")
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 _TRAILING_TIME = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")
 EXCEL_EPOCH = datetime(1899, 12, 30)
+EXCEL_FICTITIOUS_SERIAL = 60  # 1900-02-29 in Excel's calendar, a day that never existed
 _OTHER_DATE_FORMATS = {
     "iso": "%Y-%m-%d",
     "dd-mm-yyyy": "%d-%m-%Y",
@@ -68,6 +69,20 @@ class HarmoniseResult:
     @property
     def n_rejected(self) -> int:
         return len(self.quarantine)
+
+    @property
+    def n_lines(self) -> int | None:
+        """Physical data lines of the files (below the header), counted from the raw text."""
+        counts = [r.n_lines for r in self.reads]
+        return None if any(c is None for c in counts) else sum(counts)
+
+    @property
+    def n_blank(self) -> int:
+        return sum(r.n_blank for r in self.reads)
+
+    @property
+    def n_continuation(self) -> int:
+        return sum(r.n_continuation for r in self.reads)
 
     @property
     def ok(self) -> bool:
@@ -176,9 +191,12 @@ def _parse_date(value: str, fmt: str) -> datetime | None:
             serial = float(value.replace(",", "."))
         except ValueError:
             return None
-        if not 1 <= serial < 2958466:
+        if not 1 <= serial < 2958466 or int(serial) == EXCEL_FICTITIOUS_SERIAL:
             return None
-        return EXCEL_EPOCH + timedelta(days=int(serial))
+        # Excel counts 1900 as a leap year (after Lotus 1-2-3): serial 60 is the fictitious
+        # 1900-02-29 and serials 1-59 are one day later than days since 1899-12-30
+        epoch = EXCEL_EPOCH if serial > EXCEL_FICTITIOUS_SERIAL else EXCEL_EPOCH + timedelta(1)
+        return epoch + timedelta(days=int(serial))
     if fmt == "iso":
         fmt = "%Y-%m-%d"
     try:
@@ -211,6 +229,8 @@ def _date_values(uniq: list[str], fmt: str) -> tuple[list, list]:
                     if other
                     else f"invalid_date (expected {fmt})"
                 )
+                if fmt == "excel_serial" and re.fullmatch(r"0*60([.,]\d+)?", text):
+                    rule = "invalid_date (Excel serial 60 is 1900-02-29, a day that never existed)"
         out.append(parsed)
         rules.append(rule)
     return out, rules
@@ -416,6 +436,22 @@ def _range_checks(cols: dict, cb: Codebook, fails: _Failures) -> None:
             pos,
             label["event_date"],
             f"event_date_before_offence_existed_in_law (in law since {canon.in_law_since(cb.case_study)})",
+            pd.DatetimeIndex(d[pos]).strftime("%Y-%m-%d").to_numpy(),
+        )
+    for name, (lo, hi) in canon.plausible_dates(cb.case_study).items():
+        if name not in cols:
+            continue
+        d = cols[name]
+        out = np.zeros(len(d), dtype=bool)
+        if lo is not None:
+            out |= d < np.datetime64(pd.Timestamp(lo), "ns")
+        if hi is not None:
+            out |= d > np.datetime64(pd.Timestamp(hi), "ns")
+        pos = np.flatnonzero(out)  # NaT compares False
+        fails.add(
+            pos,
+            label[name],
+            f"date_outside_plausible_range ({cb.case_study}: {lo or '...'} to {hi or '...'})",
             pd.DatetimeIndex(d[pos]).strftime("%Y-%m-%d").to_numpy(),
         )
     if "event_date" in cols and "report_date" in cols:

@@ -32,7 +32,7 @@ from .harmonise import QUARANTINE_META, HarmoniseResult, harmonise_files
 from .paths import data_dir, outputs_dir, private_dir, reference_dir, synthetic_dir
 
 SOURCES = ("synthetic", "private")
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 _CODE = (
     "readers.py",
     "codebooks.py",
@@ -41,6 +41,7 @@ _CODE = (
     "contracts.py",
     "canon.py",
     "loading.py",
+    "read_guard.py",
 )
 
 
@@ -55,6 +56,11 @@ class InstitutionLoad:
     n_rejected: int
     reads: tuple[str, ...]
     cached: bool
+    # every physical data line is a row read, a blank line or the continuation of a
+    # multi-line record (readers.read_guard); None when unknown
+    n_lines: int | None = None
+    n_blank: int = 0
+    n_continuation: int = 0
 
 
 def source_dir(source: str) -> Path:
@@ -195,6 +201,9 @@ def _load_institution(
         n_rejected=result.n_rejected,
         reads=tuple(r.describe() for r in result.reads),
         cached=False,
+        n_lines=result.n_lines,
+        n_blank=result.n_blank,
+        n_continuation=result.n_continuation,
     )
     records = result.records
     quarantine = result.quarantine.astype({"source_row": "Int64"})

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import canon, contracts, pseudonymise
+from . import at_rest, canon, contracts, pseudonymise
 from .codebooks import NAME_FIELD, Codebook, normalise_label
 from .readers import LINEAGE, NOTE_COLUMNS, TYPED_DATE, RawTable, ReadInfo, read_export
 
@@ -127,14 +127,9 @@ class HarmoniseResult:
 
     def write_quarantine(self, path) -> Path:
         """Write the quarantined rows (Parquet, or CSV when ``path`` ends in .csv)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         q = self.quarantine.astype({"source_row": "Int64"})
-        if path.suffix.lower() == ".csv":
-            q.to_csv(path, index=False)  # values are already formula-escaped
-        else:
-            q.to_parquet(path, index=False)
-        return path
+        # values are already formula-escaped and masked; the file is owner-only (at_rest)
+        return at_rest.write_private(q, path)
 
 
 # --------------------------------------------------------------------------------------
@@ -306,7 +301,7 @@ def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> d
             out = stripped.iloc[idx].to_numpy(dtype=object)
             f = formula[idx]
             out[f] = [escape_formula(v) for v in out[f]]
-            return out
+            return at_rest.mask_array(out)  # a RUN or e-mail typed into the wrong column
 
         return show
 
@@ -534,7 +529,7 @@ def _quarantine_frame(
             hit = vals.str.match(_FORMULA_START.pattern).fillna(
                 False
             ) & ~vals.str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
-            q[c] = vals.where(~hit, "'" + vals)
+            q[c] = at_rest.mask_series(vals.where(~hit, "'" + vals))
     text = pd.Series(
         [
             f"{c}: {r} ({v!r})"

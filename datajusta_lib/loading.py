@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, canon, codebooks, pseudonymise
+from . import __version__, at_rest, canon, codebooks, pseudonymise
 from .harmonise import QUARANTINE_META, HarmoniseResult, harmonise_files
 from .paths import data_dir, outputs_dir, private_dir, reference_dir, synthetic_dir
 
@@ -42,6 +41,8 @@ _CODE = (
     "canon.py",
     "loading.py",
     "read_guard.py",
+    "at_rest.py",
+    "scanner.py",
 )
 
 
@@ -142,10 +143,7 @@ def quarantine_path(source: str, case_study: str, institution: str) -> Path:
 
 
 def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    at_rest.write_private(df, path, below=outputs_dir())  # owner-only, atomic
 
 
 # --------------------------------------------------------------------------------------
@@ -215,9 +213,10 @@ def _load_institution(
     _write_atomic(quarantine, q_path)
     _write_atomic(quarantine, quarantine_path(source, case_study, institution))
     meta = {k: v for k, v in info.__dict__.items() if k != "cached"}
-    tmp = meta_path.with_name(f".{meta_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, meta_path)  # written last: its presence means the version is complete
+    # written last: its presence means the version is complete
+    at_rest.write_private_text(
+        json.dumps(meta, ensure_ascii=False, indent=1), meta_path, below=outputs_dir()
+    )
     if result.n_rejected and source == "private":
         # synthetic exports carry deliberate faults; real ones deserve a word every time
         warnings.warn(

@@ -573,3 +573,75 @@ def scan_frame(df, *, names: NameIndex | None = None, label: str = "table") -> l
                 scan_text(v, file=f"{label}[{col}]", line=None, names=names, birth_column=birth)
             )
     return hits
+
+
+# ============================================================================ masking at rest
+@dataclass(frozen=True)
+class NameWords:
+    """Given-name and surname words of the synthetic population (folded), for values that
+    are rejected at ingestion: two adjacent words, one a given name and the other a surname
+    (either order: "María Soto", "SOTO MARÍA"), make a value name-like. Cheaper to build
+    than :class:`NameIndex` (sets of words, not every full name), and a superset of it."""
+
+    given: frozenset
+    surnames: frozenset
+
+    def find(self, text: str) -> list[str]:
+        if not self.given or not self.surnames:
+            return []
+        words = _WORD.findall(_fold(text))
+        out = []
+        for a, b in zip(words, words[1:], strict=False):
+            if (a in self.given and b in self.surnames) or (a in self.surnames and b in self.given):
+                out.append(f"{a} {b}")
+        return out
+
+
+@cache
+def _cached_name_words(root: str, stamp: tuple) -> NameWords:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    given: set = set()
+    surnames: set = set()
+    truth = Path(root) / "_truth"
+    for path in sorted(truth.rglob("*.parquet")) if truth.is_dir() else []:
+        if "person" not in path.name:
+            continue
+        try:
+            table = pq.ParquetFile(path).read(columns=["given_names", "surname_1", "surname_2"])
+        except (OSError, ValueError, KeyError):
+            continue
+        for col, target in (("given_names", given), ("surname_1", surnames), ("surname_2", surnames)):
+            words = pc.unique(pc.list_flatten(pc.utf8_split_whitespace(table[col])))
+            target.update(
+                w for v in words.to_pylist() if v for w in _WORD.findall(_fold(v)) if len(w) > 1
+            )
+    return NameWords(frozenset(given), frozenset(surnames))
+
+
+def default_name_words() -> NameWords:
+    """The synthetic population's name words, cached until its truth folder changes."""
+    root = synthetic_dir()
+    truth = root / "_truth"
+    stamp = (
+        tuple((str(p), p.stat().st_mtime_ns) for p in sorted(truth.rglob("*.parquet")))
+        if truth.is_dir()
+        else ()
+    )
+    return _cached_name_words(str(root), stamp)
+
+
+def mask_identifiers(text, names=None):
+    """``text`` with every identifier the scanner recognises replaced by ``[kind]``
+    (``"escribir a ana@example.cl"`` -> ``"escribir a [email]"``); a value holding a person's
+    name (``names``: a :class:`NameIndex` or :class:`NameWords`) is replaced whole by
+    ``[name]``. Anything that is not text is returned as is."""
+    if not isinstance(text, str) or not text.strip():
+        return text
+    if names is not None and names.find(text):
+        return "[name]"
+    hits = scan_text(text)
+    for h in sorted(hits, key=lambda h: -len(h.match)):
+        text = text.replace(h.match, f"[{h.kind}]")
+    return text

@@ -11,7 +11,6 @@ import io
 import json
 import zipfile
 
-import pandas as pd
 import pytest
 from _ingest_helpers import KEY, csv_text, get, good_rows, write
 from typer.testing import CliRunner

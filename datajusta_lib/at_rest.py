@@ -1,0 +1,108 @@
+"""What ingestion keeps on disk and prints: identifiers masked, files readable by the owner only.
+
+Rejected rows are kept (quarantine) so that a person can fix the export, and harmonised
+tables are cached; both may hold what an institution typed into the wrong column. Every value
+of every column written to the quarantine, the ingest cache or the terminal is passed through
+the identifier scanner's own patterns (:func:`scanner.mask_identifiers`: RUN, passport,
+e-mail, phone, birth dates, names of the synthetic population), and the files and folders are
+created owner-only (0600 / 0700) whatever the umask. See docs/codebooks.md, "What is kept
+where".
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import scanner
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def _names():
+    try:
+        return scanner.default_name_words()
+    except OSError:
+        return None
+
+
+def mask_array(values) -> np.ndarray:
+    """Each text value with identifiers masked (distinct values are scanned once)."""
+    arr = np.asarray(values, dtype=object)
+    if not len(arr):
+        return arr
+    names = _names()
+    seen: dict = {}
+    out = np.empty(len(arr), dtype=object)
+    for i, v in enumerate(arr):
+        if isinstance(v, str):
+            if v not in seen:
+                seen[v] = scanner.mask_identifiers(v, names)
+            out[i] = seen[v]
+        else:
+            out[i] = v
+    return out
+
+
+def mask_series(s: pd.Series) -> pd.Series:
+    return pd.Series(mask_array(s.to_numpy(dtype=object)), index=s.index, dtype=s.dtype)
+
+
+def private_dirs(path: Path, below: Path | None = None) -> None:
+    """Create ``path`` (a folder) and its missing parents with mode 0700; folders from
+    ``below`` (exclusive) down to ``path`` are set to 0700 even if they existed."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    if below is None:
+        os.chmod(path, DIR_MODE)
+        return
+    below = Path(below)
+    for p in [path, *path.parents]:
+        if p == below or not p.is_relative_to(below):
+            break
+        if stat.S_IMODE(p.stat().st_mode) != DIR_MODE:
+            os.chmod(p, DIR_MODE)
+
+
+def write_private(df: pd.DataFrame, path, below: Path | None = None) -> Path:
+    """Write ``df`` atomically to ``path`` (Parquet, or CSV for ``.csv``), mode 0600; the
+    folders it creates (and those below ``outputs/`` on the way) are 0700."""
+    path = Path(path)
+    private_dirs(path.parent, below if below is not None else _outputs_root(path))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.close(fd)
+    os.chmod(tmp, FILE_MODE)
+    if path.suffix.lower() == ".csv":
+        df.to_csv(tmp, index=False)
+    else:
+        df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def _outputs_root(path: Path) -> Path | None:
+    from .paths import outputs_dir
+
+    try:
+        root = outputs_dir().resolve()
+    except FileNotFoundError:
+        return None
+    return root if path.resolve().is_relative_to(root) else None
+
+
+def write_private_text(text: str, path, below: Path | None = None) -> Path:
+    path = Path(path)
+    private_dirs(path.parent, below)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, path)
+    return path

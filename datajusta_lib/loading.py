@@ -398,17 +398,35 @@ def validate_export(
     institution: str,
     case_study: str | None = None,
     quarantine_to: Path | str | None = None,
+    codebook_file: Path | str | None = None,
 ) -> tuple[HarmoniseResult, Path | None]:
     """Read, validate and harmonise one export; write its rejected rows; return both.
 
     Person keys are made with a throw-away random key: validation outputs none, so no key
-    needs to be configured to check a private file.
+    needs to be configured to check a private file. ``codebook_file``: a codebook outside
+    the repository (e.g. a draft of ``datajusta codebook init``) instead of the shipped one;
+    its institution and case study are used.
     """
     import secrets
 
-    institution = institution.upper()
-    cs = resolve_case_study(institution, case_study, Path(path))
-    cb = codebooks.get(institution, cs)
+    if codebook_file is not None:
+        cb = codebooks.load_codebook(codebook_file)
+        for given, own, what in (
+            (institution, cb.institution, "institution"),
+            (case_study, cb.case_study, "case study"),
+        ):
+            if given is not None and given.upper() != own.upper():
+                raise LookupError(
+                    f"--{what.replace(' ', '-')} {given} does not match the codebook's {what} "
+                    f"{own} ({codebook_file})"
+                )
+        institution, cs = cb.institution, cb.case_study
+    else:
+        if institution is None:
+            raise LookupError("name the institution (--institution) or a codebook (--codebook)")
+        institution = institution.upper()
+        cs = resolve_case_study(institution, case_study, Path(path))
+        cb = codebooks.get(institution, cs)
     result = harmonise_files([Path(path)], cb, secrets.token_bytes(32))
     target = None
     if result.n_rejected:

@@ -176,9 +176,7 @@ def set_aside_long_cells(frame: pd.DataFrame, numbers, file: str, header, sheet=
     numbers = np.asarray(numbers)
     out = []
     for p in pos:
-        cols = [
-            c for c in frame.columns if len(str(frame[c].iat[p] or "")) > MAX_CELL_CHARS
-        ]
+        cols = [c for c in frame.columns if len(str(frame[c].iat[p] or "")) > MAX_CELL_CHARS]
         longest = max(len(str(frame[c].iat[p] or "")) for c in cols)
         out.append(
             unparsed_row(

@@ -80,9 +80,13 @@ def test_a_stray_quote_with_no_later_quote_loses_nothing_to_the_end_of_the_file(
     path.write_text("\n".join(lines), encoding="utf-8")
     r = harmonise.harmonise_file(path, cb, KEY)
     assert (r.n_read, r.n_accepted, r.n_rejected) == (50, 49, 1)
-    assert r.failures["rule"].tolist() == ["unbalanced_quote"] and r.failures["row"].tolist() == [11]
+    assert r.failures["rule"].tolist() == ["unbalanced_quote"] and r.failures["row"].tolist() == [
+        11
+    ]
     res = validate(path, *FISCALIA_TP)
-    assert res.exit_code == 1 and f"{path}, row 11" in res.output and "unbalanced_quote" in res.output
+    assert (
+        res.exit_code == 1 and f"{path}, row 11" in res.output and "unbalanced_quote" in res.output
+    )
 
 
 def test_a_quoted_value_spanning_lines_is_one_record_and_its_lines_are_counted(tmp_path):
@@ -174,7 +178,9 @@ def test_a_truncated_sheet_inside_a_valid_workbook_is_an_error_not_18_of_40_rows
         harmonise.harmonise_file(cut, cb, KEY)
     assert exc.value.rule == "corrupt_xlsx" and "truncated" in str(exc.value)
     res = validate(cut, "PDI", "trafficking")
-    assert res.exit_code == 2 and "rule corrupt_xlsx" in res.output and "Traceback" not in res.output
+    assert (
+        res.exit_code == 2 and "rule corrupt_xlsx" in res.output and "Traceback" not in res.output
+    )
 
 
 def test_a_damaged_deflate_stream_is_an_error_not_a_zlib_traceback(tmp_path):

@@ -613,10 +613,14 @@ def _cached_name_words(root: str, stamp: tuple) -> NameWords:
         except (OSError, ValueError, KeyError):
             continue
         for col, target in (("given_names", given), ("surname_1", surnames), ("surname_2", surnames)):
-            words = pc.unique(pc.list_flatten(pc.utf8_split_whitespace(table[col])))
-            target.update(
-                w for v in words.to_pylist() if v for w in _WORD.findall(_fold(v)) if len(w) > 1
+            # fold as _fold does (NFKD, no combining marks, lower case), vectorised
+            folded = pc.utf8_lower(
+                pc.replace_substring_regex(
+                    pc.utf8_normalize(pc.unique(table[col].combine_chunks()), "NFKD"), r"\p{Mn}", ""
+                )
             )
+            words = pc.unique(pc.list_flatten(pc.split_pattern_regex(folded, r"[^a-z']+")))
+            target.update(w for w in words.to_pylist() if w and len(w) > 1 and _WORD.fullmatch(w))
     return NameWords(frozenset(given), frozenset(surnames))
 
 

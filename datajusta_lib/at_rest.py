@@ -24,19 +24,51 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 
-def _names():
+_NAME_PARTICLES = frozenset({"del", "las", "los", "san", "santa", "van", "von"})
+
+
+class _Names:
+    """Several name matchers as one (``find`` like :class:`scanner.NameWords`)."""
+
+    def __init__(self, *matchers):
+        self.matchers = [m for m in matchers if m is not None]
+
+    def find(self, text: str) -> list[str]:
+        return [hit for m in self.matchers for hit in m.find(text)]
+
+
+def _names(extra=None):
     try:
-        return scanner.default_name_words()
+        synthetic = scanner.default_name_words()
     except OSError:
+        synthetic = None
+    return _Names(synthetic, extra)
+
+
+def file_names(raw: pd.DataFrame, cb) -> scanner.NameWords | None:
+    """The words of the names in the file's own name column (``fields.person_name``), so that
+    a name of this file typed into another column is recognised even in real data: two
+    adjacent words of those names make a value name-like."""
+    from .codebooks import NAME_FIELD
+
+    spec = cb.specs.get(NAME_FIELD)
+    if spec is None or not spec.recorded or spec.original_name not in raw.columns:
         return None
+    words = frozenset(
+        w
+        for w in scanner.name_words_of(raw[spec.original_name].dropna().astype(str), min_len=3)
+        if w not in _NAME_PARTICLES
+    )
+    return scanner.NameWords(words, words) if words else None
 
 
-def mask_array(values) -> np.ndarray:
-    """Each text value with identifiers masked (distinct values are scanned once)."""
+def mask_array(values, extra=None) -> np.ndarray:
+    """Each text value with identifiers masked (distinct values are scanned once); ``extra``:
+    more names to recognise (:func:`file_names`)."""
     arr = np.asarray(values, dtype=object)
     if not len(arr):
         return arr
-    names = _names()
+    names = _names(extra)
     seen: dict = {}
     out = np.empty(len(arr), dtype=object)
     for i, v in enumerate(arr):
@@ -49,8 +81,8 @@ def mask_array(values) -> np.ndarray:
     return out
 
 
-def mask_series(s: pd.Series) -> pd.Series:
-    return pd.Series(mask_array(s.to_numpy(dtype=object)), index=s.index, dtype=s.dtype)
+def mask_series(s: pd.Series, extra=None) -> pd.Series:
+    return pd.Series(mask_array(s.to_numpy(dtype=object), extra), index=s.index, dtype=s.dtype)
 
 
 def private_dirs(path: Path, below: Path | None = None) -> None:

@@ -262,6 +262,12 @@ def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> d
     tokens = {normalise_label(t) for t in cb.missing_tokens} | {""}
     token_set = pa.array(sorted(t.lower() for t in tokens), type=pa.large_string())
     cols: dict[str, object] = {}
+    own_names: list = []  # the file's own names (at_rest.file_names), built on first need
+
+    def names_here():
+        if not own_names:
+            own_names.append(at_rest.file_names(raw, cb))
+        return own_names[0]
 
     def factor(col: str, distinct: bool = True):
         """Distinct values of a column and the codes that take them back to rows; for
@@ -301,7 +307,8 @@ def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> d
             out = stripped.iloc[idx].to_numpy(dtype=object)
             f = formula[idx]
             out[f] = [escape_formula(v) for v in out[f]]
-            return at_rest.mask_array(out)  # a RUN or e-mail typed into the wrong column
+            # a RUN, e-mail or name typed into the wrong column
+            return at_rest.mask_array(out, names_here())
 
         return show
 
@@ -521,6 +528,7 @@ def _quarantine_frame(
     roles = cb.columns()
     keep = [c for c in raw.columns if c in roles and roles[c] not in ("extra", NAME_FIELD)]
     q = raw.iloc[positions][LINEAGE + keep].copy()
+    own_names = at_rest.file_names(raw, cb)
     for c in keep:
         if roles[c] == "person_key":
             q[c] = pseudonymise.mask_identifier(q[c]).astype("str")
@@ -529,7 +537,7 @@ def _quarantine_frame(
             hit = vals.str.match(_FORMULA_START.pattern).fillna(
                 False
             ) & ~vals.str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
-            q[c] = at_rest.mask_series(vals.where(~hit, "'" + vals))
+            q[c] = at_rest.mask_series(vals.where(~hit, "'" + vals), own_names)
     text = pd.Series(
         [
             f"{c}: {r} ({v!r})"

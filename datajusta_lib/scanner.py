@@ -599,7 +599,6 @@ class NameWords:
 
 @cache
 def _cached_name_words(root: str, stamp: tuple) -> NameWords:
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     given: set = set()
@@ -613,15 +612,22 @@ def _cached_name_words(root: str, stamp: tuple) -> NameWords:
         except (OSError, ValueError, KeyError):
             continue
         for col, target in (("given_names", given), ("surname_1", surnames), ("surname_2", surnames)):
-            # fold as _fold does (NFKD, no combining marks, lower case), vectorised
-            folded = pc.utf8_lower(
-                pc.replace_substring_regex(
-                    pc.utf8_normalize(pc.unique(table[col].combine_chunks()), "NFKD"), r"\p{Mn}", ""
-                )
-            )
-            words = pc.unique(pc.list_flatten(pc.split_pattern_regex(folded, r"[^a-z']+")))
-            target.update(w for w in words.to_pylist() if w and len(w) > 1 and _WORD.fullmatch(w))
+            target.update(name_words_of(table[col].combine_chunks()))
     return NameWords(frozenset(given), frozenset(surnames))
+
+
+def name_words_of(values, min_len: int = 2) -> set:
+    """The folded words (as :func:`_fold` folds them) of an Arrow or pandas array of names."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.string())
+    arr = pc.drop_null(pc.unique(arr))
+    folded = pc.utf8_lower(
+        pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKD"), r"\p{Mn}", "")
+    )
+    words = pc.unique(pc.list_flatten(pc.split_pattern_regex(folded, r"[^a-z']+")))
+    return {w for w in words.to_pylist() if w and len(w) >= min_len and _WORD.fullmatch(w)}
 
 
 def default_name_words() -> NameWords:

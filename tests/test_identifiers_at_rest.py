@@ -116,3 +116,19 @@ def test_private_dirs_tightens_existing_folders_below_the_root(tmp_path):
     at_rest.private_dirs(tmp_path / "a" / "b" / "c", below=tmp_path)
     for p in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
         assert stat.S_IMODE(p.stat().st_mode) == 0o700
+
+
+def test_a_name_from_the_files_own_name_column_is_masked_in_other_columns(tmp_path, monkeypatch):
+    """Real data: a name no list knows is still recognised when the file itself holds it."""
+    monkeypatch.setenv("DATAJUSTA_OUTPUTS", str(tmp_path / "outputs"))
+    cb = get("MINSAL_PIRO", CS)
+    df = good_rows(cb, 3)
+    df.loc[0, cb.specs["person_name"].original_name] = "María Pérez Soto"
+    df.loc[1, cb.specs["sex"].original_name] = "MARIA PEREZ"  # typed into the sex column
+    path = write(cb, df, tmp_path)
+    res = runner.invoke(app, ["validate", str(path), "-i", "MINSAL_PIRO"])
+    assert res.exit_code == 1 and "value '[name]'" in res.output, res.output
+    assert "MARIA PEREZ" not in res.output and "María" not in res.output
+    q = next((tmp_path / "outputs" / "quarantine").rglob("*.parquet"))
+    assert clear_values(pd.read_parquet(q).rename(columns=str)) == []
+    assert "MARIA PEREZ" not in pd.read_parquet(q).astype(str).to_csv()

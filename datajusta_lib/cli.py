@@ -186,8 +186,12 @@ app.add_typer(codebook_app, name="codebook")
 
 @codebook_app.command("init")
 def codebook_init(
-    path: Path = typer.Argument(..., help="An export nobody has described yet: CSV/TSV/TXT or XLSX."),
-    institution: str = typer.Option(..., "--institution", "-i", help="Institution id, e.g. SENAME."),
+    path: Path = typer.Argument(
+        ..., help="An export nobody has described yet: CSV/TSV/TXT or XLSX."
+    ),
+    institution: str = typer.Option(
+        ..., "--institution", "-i", help="Institution id, e.g. SENAME."
+    ),
     case_study: str = typer.Option(..., "--case-study", "-c", help="Case study of the export."),
     out: Path = typer.Option(None, help="Write the draft here (default: standard output)."),
     force: bool = typer.Option(False, help="Replace --out if it exists."),

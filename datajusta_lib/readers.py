@@ -21,7 +21,9 @@ Every cell is read as text; typing is the harmoniser's job. What the reader guar
 
 CSV lines are parsed by Arrow's multi-threaded parser when every record is one line; a file
 with blank lines, quoted line breaks or rows of the wrong width takes a careful line-by-line
-path so that each row keeps its true line number.
+path so that each row keeps its true line number. Every physical data line is accounted for
+(rows + blank lines + continuation lines), a stray quote never swallows the rows after it,
+and over-long cells are set aside (:mod:`.read_guard`).
 """
 
 from __future__ import annotations

@@ -86,12 +86,15 @@ def mask_series(s: pd.Series, extra=None) -> pd.Series:
 
 
 def private_dirs(path: Path, below: Path | None = None) -> None:
-    """Create ``path`` (a folder) and its missing parents with mode 0700; folders from
-    ``below`` (exclusive) down to ``path`` are set to 0700 even if they existed."""
+    """Create folder ``path`` and its missing parents with mode 0700. With ``below`` (e.g.
+    ``outputs/``), the existing folders between it (exclusive) and ``path`` are set to 0700
+    too; without it, folders that already existed (a user's working folder) are left alone."""
     path = Path(path)
+    created = [p for p in [path, *path.parents] if not p.exists()]
     path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    for p in created:
+        os.chmod(p, DIR_MODE)  # mkdir's mode is filtered by the umask
     if below is None:
-        os.chmod(path, DIR_MODE)
         return
     below = Path(below)
     for p in [path, *path.parents]:

@@ -132,3 +132,16 @@ def test_a_name_from_the_files_own_name_column_is_masked_in_other_columns(tmp_pa
     q = next((tmp_path / "outputs" / "quarantine").rglob("*.parquet"))
     assert clear_values(pd.read_parquet(q).rename(columns=str)) == []
     assert "MARIA PEREZ" not in pd.read_parquet(q).astype(str).to_csv()
+
+
+def test_a_quarantine_written_elsewhere_leaves_the_users_folder_alone(tmp_path):
+    from datajusta_lib import at_rest
+
+    here = tmp_path / "work"
+    here.mkdir(mode=0o755)
+    os.chmod(here, 0o755)
+    at_rest.write_private(pd.DataFrame({"a": [1]}), here / "q.csv")
+    at_rest.write_private(pd.DataFrame({"a": [1]}), here / "new" / "q.parquet")
+    assert stat.S_IMODE(here.stat().st_mode) == 0o755
+    assert stat.S_IMODE((here / "new").stat().st_mode) == 0o700
+    assert stat.S_IMODE((here / "q.csv").stat().st_mode) == 0o600

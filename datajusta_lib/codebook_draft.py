@@ -131,12 +131,12 @@ def _rows_xlsx(path: Path) -> tuple[list[list[str]], dict]:
     return rows, {"format": "xlsx", "sheet": name}
 
 
-def _header_index(rows: list[list[str]]) -> int:
+def _header_index(rows: list[list[str]], file) -> int:
     """The first row with as many filled cells as the widest of the first rows, mostly text."""
     sample = rows[:SAMPLE_ROWS]
     filled = [sum(1 for v in r if str(v).strip()) for r in sample]
     if not filled or max(filled) == 0:
-        raise readers.ReadError("file", "header_not_found", "no row with values")
+        raise readers.ReadError(file, "header_not_found", "no row with values")
     top = max(filled)
     for i, r in enumerate(sample):
         cells = [str(v).strip() for v in r if str(v).strip()]
@@ -237,7 +237,7 @@ def draft(path, institution: str, case_study: str) -> Draft:
     with open(path, "rb") as fh:
         magic = fh.read(4)
     rows, how = _rows_xlsx(path) if magic == b"PK\x03\x04" else _rows_csv(path)
-    h = _header_index(rows)
+    h = _header_index(rows, path)
     spec = ExportSpec(
         format=how["format"],
         filename=path.name,
@@ -292,7 +292,9 @@ def draft(path, institution: str, case_study: str) -> Draft:
         if name == "person_key":
             fails(col, [v for v in values_of(col) if not re.search(r"\d", v)])
             joined = " ".join(values_of(col)[:200])
-            d.identifier_kind = "passport" if re.search(r"PASAP|PASSPORT|DOCUMENTO", _fold(col)) else "RUN"
+            d.identifier_kind = (
+                "passport" if re.search(r"PASAP|PASSPORT|DOCUMENTO", _fold(col)) else "RUN"
+            )
             if d.identifier_kind == "RUN" and joined and not re.search(r"\d-?[\dkK]\b", joined):
                 d.identifier_kind = "passport"
         if name is None:

@@ -178,7 +178,7 @@ def report_command(
 def validate_export_command(
     path: Path = typer.Argument(..., help="An institution's export: CSV/TSV/TXT or XLSX."),
     institution: str = typer.Option(
-        ..., "--institution", "-i", help="Institution id, e.g. FISCALIA."
+        None, "--institution", "-i", help="Institution id, e.g. FISCALIA (or give --codebook)."
     ),
     case_study: str = typer.Option(
         None, "--case-study", "-c", help="Case study (needed when the institution has several)."
@@ -187,6 +187,11 @@ def validate_export_command(
         None, help="Where to write rejected rows (.parquet, or .csv with formulas escaped)."
     ),
     max_failures: int = typer.Option(20, help="How many individual failures to list."),
+    codebook: Path = typer.Option(
+        None,
+        "--codebook",
+        help="A codebook YAML outside the repository (e.g. from `datajusta codebook init`).",
+    ),
 ) -> None:
     """Check one export against its codebook and the canonical contract (see docs/codebooks.md).
 
@@ -200,13 +205,17 @@ def validate_export_command(
     from .ingest.readers import ReadError
 
     try:
-        result, written = validate_export(path, institution, case_study, quarantine)
+        result, written = validate_export(path, institution, case_study, quarantine, codebook)
     except (ReadError, CodebookError, LookupError, ValueError) as exc:
         typer.echo(f"validate: {exc}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(result.to_text(max_failures=max_failures))
     if written is not None:
-        typer.echo(f"quarantine: {result.n_rejected} rejected rows written to {written}")
+        where = "" if quarantine else " (the default place; --quarantine PATH writes elsewhere)"
+        typer.echo(
+            f"quarantine: {result.n_rejected} rejected rows written to {written}{where}, "
+            "readable by you only, identifiers masked"
+        )
     raise typer.Exit(code=1 if result.n_rejected or result.n_read == 0 else 0)
 
 
@@ -307,6 +316,47 @@ def _default_world_refusal(seed, scale, case_studies) -> str | None:
         f"replaced without --force. Write this one elsewhere with --out DIR (then "
         f"DATAJUSTA_SYNTHETIC_DIR=DIR to use it), or add --force to replace it."
     )
+
+
+codebook_app = typer.Typer(help="Draft and check codebooks (docs/codebooks.md).")
+app.add_typer(codebook_app, name="codebook")
+
+
+@codebook_app.command("init")
+def codebook_init(
+    path: Path = typer.Argument(
+        ..., help="An export nobody has described yet: CSV/TSV/TXT or XLSX."
+    ),
+    institution: str = typer.Option(
+        ..., "--institution", "-i", help="Institution id, e.g. SENAME."
+    ),
+    case_study: str = typer.Option(..., "--case-study", "-c", help="Case study of the export."),
+    out: Path = typer.Option(None, help="Write the draft here (default: standard output)."),
+    force: bool = typer.Option(False, help="Replace --out if it exists."),
+) -> None:
+    """Draft a codebook from a file's header and values: format, encoding, delimiter, header
+    row and date format detected; canonical fields and labels guessed where they can be, a
+    REVIEW comment where not. Check the file with it: datajusta validate FILE --codebook DRAFT.
+
+    Exit 0 with the draft, 2 when the file cannot be read or an option is wrong.
+    """
+    from .ingest.codebook_draft import draft
+    from .ingest.readers import ReadError
+
+    try:
+        text = draft(path, institution.upper(), case_study).to_yaml()
+    except (ReadError, ValueError, LookupError) as exc:
+        typer.echo(f"codebook init: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if out.exists() and not force:
+        typer.echo(f"codebook init: {out} exists (use --force to replace it)", err=True)
+        raise typer.Exit(code=2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"codebook init: draft written to {out}; review the lines marked REVIEW", err=True)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,21 @@ def in_law_since(case_study: str) -> date:
     return date.fromisoformat(canonical()["case_studies"][case_study]["in_law_since"])
 
 
+def plausible_dates(case_study: str) -> dict[str, tuple[date | None, date | None]]:
+    """Per date field, the (earliest, latest) date a record of the case study can plausibly
+    carry (``plausible_dates`` in canonical.yaml; None = no bound). Dates outside are rejected
+    at ingestion as ``date_outside_plausible_range``."""
+    spec = canonical()["case_studies"][case_study].get("plausible_dates") or {}
+    out = {}
+    for name, bounds in spec.items():
+        lo, hi = (bounds or {}).get("min"), (bounds or {}).get("max")
+        out[name] = (
+            date.fromisoformat(lo) if lo else None,
+            date.fromisoformat(hi) if hi else None,
+        )
+    return out
+
+
 def vocabulary(field: str, case_study: str | None = None) -> list[str]:
     values = canonical()["vocabularies"][field]
     if isinstance(values, dict):

@@ -573,3 +573,89 @@ def scan_frame(df, *, names: NameIndex | None = None, label: str = "table") -> l
                 scan_text(v, file=f"{label}[{col}]", line=None, names=names, birth_column=birth)
             )
     return hits
+
+
+# ============================================================================ masking at rest
+@dataclass(frozen=True)
+class NameWords:
+    """Given-name and surname words of the synthetic population (folded), for values that
+    are rejected at ingestion: two adjacent words, one a given name and the other a surname
+    (either order: "María Soto", "SOTO MARÍA"), make a value name-like. Cheaper to build
+    than :class:`NameIndex` (sets of words, not every full name), and a superset of it."""
+
+    given: frozenset
+    surnames: frozenset
+
+    def find(self, text: str) -> list[str]:
+        if not self.given or not self.surnames:
+            return []
+        words = _WORD.findall(_fold(text))
+        out = []
+        for a, b in zip(words, words[1:], strict=False):
+            if (a in self.given and b in self.surnames) or (a in self.surnames and b in self.given):
+                out.append(f"{a} {b}")
+        return out
+
+
+@cache
+def _cached_name_words(root: str, stamp: tuple) -> NameWords:
+    import pyarrow.parquet as pq
+
+    given: set = set()
+    surnames: set = set()
+    truth = Path(root) / "_truth"
+    for path in sorted(truth.rglob("*.parquet")) if truth.is_dir() else []:
+        if "person" not in path.name:
+            continue
+        try:
+            table = pq.ParquetFile(path).read(columns=["given_names", "surname_1", "surname_2"])
+        except (OSError, ValueError, KeyError):
+            continue
+        for col, target in (
+            ("given_names", given),
+            ("surname_1", surnames),
+            ("surname_2", surnames),
+        ):
+            target.update(name_words_of(table[col].combine_chunks()))
+    return NameWords(frozenset(given), frozenset(surnames))
+
+
+def name_words_of(values, min_len: int = 2) -> set:
+    """The folded words (as :func:`_fold` folds them) of an Arrow or pandas array of names."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.string())
+    arr = pc.drop_null(pc.unique(arr))
+    folded = pc.utf8_lower(
+        pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKD"), r"\p{Mn}", "")
+    )
+    words = pc.unique(pc.list_flatten(pc.split_pattern_regex(folded, r"[^a-z']+")))
+    return {w for w in words.to_pylist() if w and len(w) >= min_len and _WORD.fullmatch(w)}
+
+
+def default_name_words() -> NameWords:
+    """The synthetic population's name words, cached until its truth folder changes."""
+    root = synthetic_dir()
+    truth = root / "_truth"
+    stamp = (
+        tuple((str(p), p.stat().st_mtime_ns) for p in sorted(truth.rglob("*.parquet")))
+        if truth.is_dir()
+        else ()
+    )
+    return _cached_name_words(str(root), stamp)
+
+
+def mask_identifiers(text, names=None):
+    """``text`` with every identifier the scanner recognises replaced by ``[kind]``
+    (``"escribir a ana@example.cl"`` -> ``"escribir a [email]"``); a value holding a person's
+    name (``names``: a :class:`NameIndex` or :class:`NameWords`) is replaced whole by
+    ``[name]``. Anything that is not text is returned as is."""
+    if not isinstance(text, str) or not text.strip():
+        return text
+    if names is not None and names.find(text):
+        return "[name]"
+    hits = scan_text(text)
+    for h in sorted(hits, key=lambda h: -len(h.match)):
+        text = text.replace(h.match, f"[{h.kind}]")
+    return text

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core import canon, contracts
-from . import pseudonymise
+from . import at_rest, pseudonymise
 from .codebooks import NAME_FIELD, Codebook, normalise_label
 from .readers import LINEAGE, NOTE_COLUMNS, TYPED_DATE, RawTable, ReadInfo, read_export
 
@@ -40,6 +40,7 @@ _FORMULA_START = re.compile(r"^(\s*[=+\-@]|[\t\r])")
 _NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 _TRAILING_TIME = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2})?$")
 EXCEL_EPOCH = datetime(1899, 12, 30)
+EXCEL_FICTITIOUS_SERIAL = 60  # 1900-02-29 in Excel's calendar, a day that never existed
 _OTHER_DATE_FORMATS = {
     "iso": "%Y-%m-%d",
     "dd-mm-yyyy": "%d-%m-%Y",
@@ -69,6 +70,20 @@ class HarmoniseResult:
     @property
     def n_rejected(self) -> int:
         return len(self.quarantine)
+
+    @property
+    def n_lines(self) -> int | None:
+        """Physical data lines of the files (below the header), counted from the raw text."""
+        counts = [r.n_lines for r in self.reads]
+        return None if any(c is None for c in counts) else sum(counts)
+
+    @property
+    def n_blank(self) -> int:
+        return sum(r.n_blank for r in self.reads)
+
+    @property
+    def n_continuation(self) -> int:
+        return sum(r.n_continuation for r in self.reads)
 
     @property
     def ok(self) -> bool:
@@ -113,14 +128,9 @@ class HarmoniseResult:
 
     def write_quarantine(self, path) -> Path:
         """Write the quarantined rows (Parquet, or CSV when ``path`` ends in .csv)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         q = self.quarantine.astype({"source_row": "Int64"})
-        if path.suffix.lower() == ".csv":
-            q.to_csv(path, index=False)  # values are already formula-escaped
-        else:
-            q.to_parquet(path, index=False)
-        return path
+        # values are already formula-escaped and masked; the file is owner-only (at_rest)
+        return at_rest.write_private(q, path)
 
 
 # --------------------------------------------------------------------------------------
@@ -177,9 +187,12 @@ def _parse_date(value: str, fmt: str) -> datetime | None:
             serial = float(value.replace(",", "."))
         except ValueError:
             return None
-        if not 1 <= serial < 2958466:
+        if not 1 <= serial < 2958466 or int(serial) == EXCEL_FICTITIOUS_SERIAL:
             return None
-        return EXCEL_EPOCH + timedelta(days=int(serial))
+        # Excel counts 1900 as a leap year (after Lotus 1-2-3): serial 60 is the fictitious
+        # 1900-02-29 and serials 1-59 are one day later than days since 1899-12-30
+        epoch = EXCEL_EPOCH if serial > EXCEL_FICTITIOUS_SERIAL else EXCEL_EPOCH + timedelta(1)
+        return epoch + timedelta(days=int(serial))
     if fmt == "iso":
         fmt = "%Y-%m-%d"
     try:
@@ -212,6 +225,8 @@ def _date_values(uniq: list[str], fmt: str) -> tuple[list, list]:
                     if other
                     else f"invalid_date (expected {fmt})"
                 )
+                if fmt == "excel_serial" and re.fullmatch(r"0*60([.,]\d+)?", text):
+                    rule = "invalid_date (Excel serial 60 is 1900-02-29, a day that never existed)"
         out.append(parsed)
         rules.append(rule)
     return out, rules
@@ -248,6 +263,12 @@ def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> d
     tokens = {normalise_label(t) for t in cb.missing_tokens} | {""}
     token_set = pa.array(sorted(t.lower() for t in tokens), type=pa.large_string())
     cols: dict[str, object] = {}
+    own_names: list = []  # the file's own names (at_rest.file_names), built on first need
+
+    def names_here():
+        if not own_names:
+            own_names.append(at_rest.file_names(raw, cb))
+        return own_names[0]
 
     def factor(col: str, distinct: bool = True):
         """Distinct values of a column and the codes that take them back to rows; for
@@ -287,7 +308,8 @@ def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> d
             out = stripped.iloc[idx].to_numpy(dtype=object)
             f = formula[idx]
             out[f] = [escape_formula(v) for v in out[f]]
-            return out
+            # a RUN, e-mail or name typed into the wrong column
+            return at_rest.mask_array(out, names_here())
 
         return show
 
@@ -419,6 +441,22 @@ def _range_checks(cols: dict, cb: Codebook, fails: _Failures) -> None:
             f"event_date_before_offence_existed_in_law (in law since {canon.in_law_since(cb.case_study)})",
             pd.DatetimeIndex(d[pos]).strftime("%Y-%m-%d").to_numpy(),
         )
+    for name, (lo, hi) in canon.plausible_dates(cb.case_study).items():
+        if name not in cols:
+            continue
+        d = cols[name]
+        out = np.zeros(len(d), dtype=bool)
+        if lo is not None:
+            out |= d < np.datetime64(pd.Timestamp(lo), "ns")
+        if hi is not None:
+            out |= d > np.datetime64(pd.Timestamp(hi), "ns")
+        pos = np.flatnonzero(out)  # NaT compares False
+        fails.add(
+            pos,
+            label[name],
+            f"date_outside_plausible_range ({cb.case_study}: {lo or '...'} to {hi or '...'})",
+            pd.DatetimeIndex(d[pos]).strftime("%Y-%m-%d").to_numpy(),
+        )
     if "event_date" in cols and "report_date" in cols:
         e, r = cols["event_date"], cols["report_date"]
         pos = np.flatnonzero(r < e)  # NaT compares False
@@ -491,6 +529,7 @@ def _quarantine_frame(
     roles = cb.columns()
     keep = [c for c in raw.columns if c in roles and roles[c] not in ("extra", NAME_FIELD)]
     q = raw.iloc[positions][LINEAGE + keep].copy()
+    own_names = at_rest.file_names(raw, cb)
     for c in keep:
         if roles[c] == "person_key":
             q[c] = pseudonymise.mask_identifier(q[c]).astype("str")
@@ -499,7 +538,7 @@ def _quarantine_frame(
             hit = vals.str.match(_FORMULA_START.pattern).fillna(
                 False
             ) & ~vals.str.strip().str.fullmatch(_NUMBER.pattern).fillna(False)
-            q[c] = vals.where(~hit, "'" + vals)
+            q[c] = at_rest.mask_series(vals.where(~hit, "'" + vals), own_names)
     text = pd.Series(
         [
             f"{c}: {r} ({v!r})"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -30,13 +29,15 @@ import pandas as pd
 from .. import __version__
 from ..core import canon
 from ..core.paths import data_dir, outputs_dir, private_dir, reference_dir, synthetic_dir
-from . import codebooks, pseudonymise
+from . import at_rest, codebooks, pseudonymise
 from .harmonise import QUARANTINE_META, HarmoniseResult, harmonise_files
 
 SOURCES = ("synthetic", "private")
-CACHE_FORMAT = "1"
-# The code a cached load depends on: ingestion and the core it stands on.
+CACHE_FORMAT = "2"
+# The code a cached load depends on: ingestion, the core it stands on, and the identifier
+# patterns that mask what it keeps at rest.
 _CODE_DIRS = ("ingest", "core")
+_CODE_FILES = ("gate/scanner.py",)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,11 @@ class InstitutionLoad:
     n_rejected: int
     reads: tuple[str, ...]
     cached: bool
+    # every physical data line is a row read, a blank line or the continuation of a
+    # multi-line record (readers.read_guard); None when unknown
+    n_lines: int | None = None
+    n_blank: int = 0
+    n_continuation: int = 0
 
 
 def source_dir(source: str) -> Path:
@@ -104,9 +110,9 @@ def _sha256_file(path: Path) -> str:
 def _code_hash() -> str:
     library = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(__version__.encode())
-    for folder in _CODE_DIRS:
-        for path in sorted((library / folder).glob("*.py")):
-            h.update(path.name.encode() + path.read_bytes())
+    files = [p for folder in _CODE_DIRS for p in sorted((library / folder).glob("*.py"))]
+    for path in [*files, *(library / f for f in _CODE_FILES)]:
+        h.update(path.name.encode() + path.read_bytes())
     for path in (data_dir() / "canonical.yaml", reference_dir() / "regions.csv"):
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -132,10 +138,7 @@ def quarantine_path(source: str, case_study: str, institution: str) -> Path:
 
 
 def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    at_rest.write_private(df, path, below=outputs_dir())  # owner-only, atomic
 
 
 # --------------------------------------------------------------------------------------
@@ -192,6 +195,9 @@ def _load_institution(
         n_rejected=result.n_rejected,
         reads=tuple(r.describe() for r in result.reads),
         cached=False,
+        n_lines=result.n_lines,
+        n_blank=result.n_blank,
+        n_continuation=result.n_continuation,
     )
     records = result.records
     quarantine = result.quarantine.astype({"source_row": "Int64"})
@@ -203,9 +209,10 @@ def _load_institution(
     _write_atomic(quarantine, q_path)
     _write_atomic(quarantine, quarantine_path(source, case_study, institution))
     meta = {k: v for k, v in info.__dict__.items() if k != "cached"}
-    tmp = meta_path.with_name(f".{meta_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, meta_path)  # written last: its presence means the version is complete
+    # written last: its presence means the version is complete
+    at_rest.write_private_text(
+        json.dumps(meta, ensure_ascii=False, indent=1), meta_path, below=outputs_dir()
+    )
     if result.n_rejected and source == "private":
         # synthetic exports carry deliberate faults; real ones deserve a word every time
         warnings.warn(
@@ -387,17 +394,35 @@ def validate_export(
     institution: str,
     case_study: str | None = None,
     quarantine_to: Path | str | None = None,
+    codebook_file: Path | str | None = None,
 ) -> tuple[HarmoniseResult, Path | None]:
     """Read, validate and harmonise one export; write its rejected rows; return both.
 
     Person keys are made with a throw-away random key: validation outputs none, so no key
-    needs to be configured to check a private file.
+    needs to be configured to check a private file. ``codebook_file``: a codebook outside
+    the repository (e.g. a draft of ``datajusta codebook init``) instead of the shipped one;
+    its institution and case study are used.
     """
     import secrets
 
-    institution = institution.upper()
-    cs = resolve_case_study(institution, case_study, Path(path))
-    cb = codebooks.get(institution, cs)
+    if codebook_file is not None:
+        cb = codebooks.load_codebook(codebook_file)
+        for given, own, what in (
+            (institution, cb.institution, "institution"),
+            (case_study, cb.case_study, "case study"),
+        ):
+            if given is not None and given.upper() != own.upper():
+                raise LookupError(
+                    f"--{what.replace(' ', '-')} {given} does not match the codebook's {what} "
+                    f"{own} ({codebook_file})"
+                )
+        institution, cs = cb.institution, cb.case_study
+    else:
+        if institution is None:
+            raise LookupError("name the institution (--institution) or a codebook (--codebook)")
+        institution = institution.upper()
+        cs = resolve_case_study(institution, case_study, Path(path))
+        cb = codebooks.get(institution, cs)
     result = harmonise_files([Path(path)], cb, secrets.token_bytes(32))
     target = None
     if result.n_rejected:

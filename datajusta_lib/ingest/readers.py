@@ -21,7 +21,9 @@ Every cell is read as text; typing is the harmoniser's job. What the reader guar
 
 CSV lines are parsed by Arrow's multi-threaded parser when every record is one line; a file
 with blank lines, quoted line breaks or rows of the wrong width takes a careful line-by-line
-path so that each row keeps its true line number.
+path so that each row keeps its true line number. Every physical data line is accounted for
+(rows + blank lines + continuation lines), a stray quote never swallows the rows after it,
+and over-long cells are set aside (:mod:`.read_guard`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -40,6 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from . import read_guard
 from .codebooks import Codebook, ExportSpec
 
 LINEAGE = ["source_file", "source_sheet", "source_row"]
@@ -78,6 +82,8 @@ class ReadInfo:
     n_rows: int = 0
     n_blank: int = 0
     notes: list[dict] = field(default_factory=list)
+    n_lines: int | None = None  # physical data lines below the header (read_guard)
+    n_continuation: int = 0  # lines that continue a multi-line record
 
     def note(self, rule: str, value, row=None, column=None) -> None:
         self.notes.append(
@@ -95,6 +101,8 @@ class ReadInfo:
         parts.append(f"header on row {self.header_row}")
         if self.n_blank:
             parts.append(f"{self.n_blank} blank row(s) skipped")
+        if self.n_continuation:
+            parts.append(f"{self.n_continuation} line(s) continuing multi-line values")
         return ", ".join(parts)
 
 
@@ -292,6 +300,7 @@ def read_csv(path, spec: ExportSpec | None = None, expected: set[str] | None = N
     """Read a delimited text export (see the module docstring)."""
     path = Path(path)
     file = str(path)
+    read_guard.raise_csv_field_limit()
     raw = path.read_bytes()
     declared_enc = spec.encoding if spec else None
     text, encoding = decode(raw, file, declared_enc)
@@ -331,6 +340,7 @@ def read_csv(path, spec: ExportSpec | None = None, expected: set[str] | None = N
     first_line = h + 2
     body = text.split("\n", h + 1)[h + 1] if len(head) > h + 1 else ""
     del text, head
+    info.n_lines = read_guard.count_lines(body)
     frame = None
     if '"' not in body and "\n\n" not in body and not body.startswith("\n"):
         # fast path: one record per line, no blank lines; Arrow parses, rows are numbered by
@@ -347,6 +357,9 @@ def read_csv(path, spec: ExportSpec | None = None, expected: set[str] | None = N
         keep = ~empty
         frame = frame[keep].reset_index(drop=True)
         numbers = np.asarray(numbers)[keep]
+    frame, numbers, too_long = read_guard.set_aside_long_cells(frame, numbers, file, header)
+    unparsed = sorted(unparsed + too_long, key=lambda u: u["source_row"])
+    read_guard.check_accounted(info, len(frame), len(unparsed))
     frame = _name_columns(frame, header, info)
     frame["source_file"] = file
     frame["source_sheet"] = pd.Series(pd.NA, index=frame.index, dtype="str")
@@ -370,17 +383,14 @@ def _careful_parse(body: str, delim: str, width: int, first_line: int, file: str
     if lines and lines[-1] == "":
         lines.pop()
     unparsed: list[dict] = []
-    if any(ln.count('"') % 2 for ln in lines if '"' in ln):
-        records, numbers = _records_spanning_lines(lines, delim, first_line)
-        kept, kept_numbers = [], []
-        for rec, n in zip(records, numbers, strict=True):
-            if not any(v.strip() for v in rec):
-                info.n_blank += 1
-            elif len(rec) != width:
-                unparsed.append(_bad_width(file, n, len(rec), width))
-            else:
-                kept.append(rec)
-                kept_numbers.append(n)
+    if any('"' in ln and read_guard.quote_open_at_end(ln, delim) for ln in lines):
+        # a quote left open at the end of a line: assemble records line by line, so that
+        # a stray quote never swallows the rows after it (read_guard)
+        kept, kept_numbers, unparsed, n_blank, n_cont = read_guard.assemble(
+            lines, delim, width, first_line, file
+        )
+        info.n_blank += n_blank
+        info.n_continuation += n_cont
         frame = pd.DataFrame(kept, columns=[f"c{i}" for i in range(width)], dtype="str")
         if not kept:
             frame = _empty_frame(width)
@@ -449,18 +459,6 @@ def _parse_body(body: str, delim: str, width: int, strict: bool = False) -> pd.D
     if invalid:
         return None
     return table.to_pandas()
-
-
-def _records_spanning_lines(lines: list[str], delim: str, first_line: int):
-    """Slow path for quoted values that contain line breaks: csv module, line by line."""
-    reader = csv.reader(io.StringIO("\n".join(lines) + "\n"), delimiter=delim)
-    records, numbers = [], []
-    previous = 0
-    for rec in reader:
-        numbers.append(first_line + previous)
-        records.append(rec)
-        previous = reader.line_num
-    return records, numbers
 
 
 def _name_columns(frame: pd.DataFrame, header: list[str], info: ReadInfo) -> pd.DataFrame:
@@ -582,6 +580,11 @@ class _FastWorkbook:
         xml = self._xml(self.sheets[sheet])
         if "<sheetData" not in xml:
             raise ValueError("no <sheetData> (prefixed XML?)")
+        if not _XML_END.search(xml[-200:]):  # a sheet cut mid-way: rows would be lost silently
+            raise ValueError(
+                f"the sheet's XML is truncated: it ends after {len(xml):,} characters without "
+                "closing </worksheet>, so rows after that point are missing"
+            )
         out: list[tuple] = []
         for row in self._ROW.finditer(xml):
             r = int(dict(self._ATTR.findall(row.group(1)))["r"])
@@ -629,6 +632,12 @@ class _FastWorkbook:
         self.zip.close()
 
 
+_XML_END = re.compile(r"</(?:\w+:)?worksheet>\s*$")
+# what a damaged workbook raises while being read (zlib: a damaged deflate stream;
+# SyntaxError: openpyxl's XML parser on a truncated sheet)
+_BROKEN = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error, SyntaxError)
+
+
 def _col_index(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -661,14 +670,7 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
     except Exception:  # noqa: BLE001 - anything unusual: openpyxl reads it (or says why not)
         try:
             wb = load_workbook(path, read_only=True, data_only=False)
-        except (
-            zipfile.BadZipFile,
-            InvalidFileException,
-            KeyError,
-            OSError,
-            ValueError,
-            TypeError,
-        ) as exc:
+        except (InvalidFileException, TypeError, *_BROKEN) as exc:
             raise ReadError(file, "corrupt_xlsx", f"the workbook cannot be opened: {exc}") from None
         names = list(wb.sheetnames)
 
@@ -684,7 +686,7 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
         for name in order:
             try:
                 rows = sheet_rows(name)
-            except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            except _BROKEN as exc:
                 raise ReadError(
                     file, "corrupt_xlsx", f"sheet {name!r} cannot be read: {exc}"
                 ) from None
@@ -746,6 +748,10 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
     frame = pd.DataFrame(data, columns=[f"c{i}" for i in range(width)], dtype="str")
     if not data:
         frame = pd.DataFrame({f"c{i}": pd.Series(dtype="str") for i in range(width)})
+    info.n_lines = max(len(rows) - (h + 1), 0)
+    frame, numbers, too_long = read_guard.set_aside_long_cells(frame, numbers, file, header, sheet)
+    unparsed = sorted(unparsed + too_long, key=lambda u: u["source_row"])
+    read_guard.check_accounted(info, len(frame), len(unparsed))
     frame = _name_columns(frame, header, info)
     frame["source_file"] = file
     frame["source_sheet"] = sheet

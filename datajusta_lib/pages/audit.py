@@ -720,6 +720,17 @@ def ingestion_counts(records: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["institution", "read", "accepted", "rejected"])
 
 
+def lines_accounted(records: pd.DataFrame) -> bool:
+    """Whether, for every institution, the files' physical data lines are all accounted for:
+    rows read + blank lines + continuation lines == data lines (unknown counts fail)."""
+    ing = records.attrs.get("ingestion", [])
+    return bool(ing) and all(
+        i.get("n_lines") is not None
+        and i["n_read"] + i.get("n_blank", 0) + i.get("n_continuation", 0) == i["n_lines"]
+        for i in ing
+    )
+
+
 def ingestion_table(records: pd.DataFrame, lang: str, k: int | None = None):
     f = ingestion_counts(records).set_index("institution")
     counts = f[["accepted", "rejected"]].copy()
@@ -834,6 +845,9 @@ def checklist(
     balanced = (
         bool(((ing["accepted"] + ing["rejected"]) == ing["read"]).all()) if len(ing) else False
     )
+    # and every physical data line of the files is a row read, a blank line or the
+    # continuation of a multi-line value (a stray quote must not swallow rows)
+    balanced = balanced and lines_accounted(records)
     accepted_match = bool(
         len(ing)
         and ing.set_index("institution")["accepted"].reindex(sorted(ing["institution"])).sum()

@@ -12,7 +12,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from _ingest_helpers import KEY, get, good_rows, sha256, write
+from _ingest_helpers import KEY, csv_text, get, good_rows, sha256, write
 
 from datajusta_lib.ingest import harmonise
 from datajusta_lib.ingest.readers import ReadError
@@ -429,3 +429,438 @@ def test_double_encoded_text_is_flagged(tmp_path):
     assert_named(r, path, 3, "FISCALIA_REGIONAL", "unknown_category")
     note = r.notes[r.notes["rule"] == "possible_double_encoding"]
     assert note["row"].tolist() == [3] and "UTF-8 read as Latin-1" in note["value"].iloc[0]
+
+
+# --------------------------------------------------------------------------------------
+# the battery, as a person meets it: `datajusta validate` on each kind of bad input states
+# the rule and exits 2 (nothing can be read), 1 (rows quarantined) or 0 (read, with a note)
+# --------------------------------------------------------------------------------------
+PIRO = ("MINSAL_PIRO", "protest_violence")  # CSV, comma, utf-8-sig, iso dates
+INDH = ("INDH", "protest_violence")  # XLSX, excel_serial dates, header on row 4
+
+
+def _cell(inst_cs, field, value, row=1):
+    def build(tmp):
+        cb = get(*inst_cs)
+        df = good_rows(cb, 3)
+        col = cb.record_id if field == "record_id" else cb.specs[field].original_name
+        df.loc[row, col] = value
+        return write(cb, df, tmp)
+
+    return build
+
+
+def _frame(inst_cs, change):
+    def build(tmp):
+        cb = get(*inst_cs)
+        return write(cb, change(good_rows(cb, 3)), tmp)
+
+    return build
+
+
+def _bytes(inst_cs, make):
+    def build(tmp):
+        cb = get(*inst_cs)
+        path = tmp / cb.export.filename
+        path.write_bytes(make(cb))
+        return path
+
+    return build
+
+
+def _lines(inst_cs, change, n=4, encoding="latin-1"):
+    def build(tmp):
+        cb = get(*inst_cs)
+        lines = csv_text(cb, good_rows(cb, n)).rstrip("\n").split("\n")
+        path = tmp / cb.export.filename
+        path.write_text("\n".join(change(lines)) + "\n", encoding=encoding)
+        return path
+
+    return build
+
+
+def _workbook(change):
+    def build(tmp):
+        cb = get(*PDI_TP)
+        path = write(cb, good_rows(cb, 40), tmp)
+        with zipfile.ZipFile(path) as z:
+            items = {n: z.read(n) for n in z.namelist()}
+        items = change(items)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for n, b in items.items():
+                z.writestr(n, b)
+        return path
+
+    return build
+
+
+def _cut_sheet(items):
+    sheet = next(n for n in items if n.startswith("xl/worksheets/"))
+    return {**items, sheet: items[sheet][: len(items[sheet]) // 2]}
+
+
+def _damaged_deflate(tmp):
+    cb = get(*PDI_TP)
+    path = write(cb, good_rows(cb, 40), tmp)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
+        info = next(i for i in z.infolist() if i.filename.startswith("xl/worksheets/"))
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    at = start + info.compress_size // 3
+    data[at : at + 40] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _quote(lines, i, field=2):
+    parts = lines[i].split(";")
+    parts[field] = '"' + parts[field]
+    lines[i] = ";".join(parts)
+    return lines
+
+
+def _csv_of(inst_cs, sep=";", encoding="latin-1", prefix=b"", change=None):
+    def make(cb):
+        df = good_rows(cb, 3)
+        if change:
+            df = change(df)
+        return prefix + df.to_csv(sep=sep, index=False).encode(encoding)
+
+    return make
+
+
+def _set(df, row, col, value):
+    df = df.copy()
+    df.loc[row, col] = value
+    return df
+
+
+def _dup(df, src, dst, cols=None):
+    df = df.copy()
+    if cols:
+        df.loc[dst, cols] = df.loc[src, cols]
+    else:
+        df.loc[dst] = df.loc[src]
+    return df
+
+
+def _zip_as_csv(cb):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return buf.getvalue()
+
+
+# (kind, rule stated in the output, exit code, how the file is made)
+KINDS = [
+    # file: nothing can be read -> exit 2
+    (
+        "bytes in no supported encoding",
+        "unknown_encoding",
+        2,
+        _bytes(
+            FISCALIA_PV,
+            lambda cb: (
+                good_rows(cb, 2).to_csv(sep=";", index=False).encode("latin-1")
+                + b"1910000009-5;\x81\x8d;bad\n"
+            ),
+        ),
+    ),
+    (
+        "UTF-8 mixed with Latin-1",
+        "mixed_encoding",
+        2,
+        _bytes(
+            FISCALIA_PV,
+            lambda cb: (
+                good_rows(cb, 2).to_csv(sep=";", index=False).encode()
+                + "FR ÑUBLE\n".encode("latin-1")
+                + "Ñuñoa\n".encode()
+            ),
+        ),
+    ),
+    (
+        "UTF-16 text",
+        "unsupported_encoding",
+        2,
+        _bytes(
+            FISCALIA_PV, lambda cb: good_rows(cb, 2).to_csv(sep=";", index=False).encode("utf-16")
+        ),
+    ),
+    ("a NUL byte", "binary_content", 2, _bytes(FISCALIA_PV, lambda cb: b"RUC;X\n1;2\n3\x004;5\n")),
+    ("an empty file", "file_is_empty", 2, _bytes(FISCALIA_PV, lambda cb: b"")),
+    (
+        "a delimiter that splits no expected column",
+        "header_not_found",
+        2,
+        _bytes(FISCALIA_PV, _csv_of(FISCALIA_PV, sep="|")),
+    ),
+    (
+        "a truncated workbook download",
+        "corrupt_xlsx",
+        2,
+        lambda tmp: (lambda p: (p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), p)[1])(
+            write(get(*PDI_TP), good_rows(get(*PDI_TP), 3), tmp)
+        ),
+    ),
+    ("a CSV named .xlsx", "corrupt_xlsx", 2, _bytes(PDI_TP, lambda cb: b"a;b\n1;2\n")),
+    ("a workbook named .csv", "not_a_text_file", 2, _bytes(FISCALIA_PV, _zip_as_csv)),
+    (
+        "a column named twice",
+        "duplicate_column_name",
+        2,
+        _bytes(
+            FISCALIA_PV,
+            lambda cb: (
+                good_rows(cb, 2)
+                .to_csv(sep=";", index=False)
+                .replace("OBSERVACIONES", "FISCAL_A_CARGO", 1)
+                .encode("latin-1")
+            ),
+        ),
+    ),
+    (
+        "a workbook without the expected header",
+        "header_not_found",
+        2,
+        _frame(PDI_TP, lambda df: df.rename(columns=lambda c: f"col_{len(c)}_{c[:1]}x")),
+    ),
+    ("a sheet whose XML is cut mid-way", "corrupt_xlsx", 2, _workbook(_cut_sheet)),
+    ("a damaged deflate stream", "corrupt_xlsx", 2, _damaged_deflate),
+    # table: every row quarantined -> exit 1
+    (
+        "a required column missing",
+        "missing_required_column",
+        1,
+        _frame(FISCALIA_PV, lambda df: df.drop(columns=["EDAD_VICTIMA"])),
+    ),
+    (
+        "a column the codebook does not know",
+        "unknown_column",
+        1,
+        _frame(FISCALIA_PV, lambda df: df.assign(COMUNA_VICTIMA="Santiago")),
+    ),
+    ("a header-only file", "file_has_no_rows", 1, _frame(FISCALIA_PV, lambda df: df.iloc[0:0])),
+    # rows that cannot be split -> exit 1
+    (
+        "a row with one field too many",
+        "wrong_number_of_fields",
+        1,
+        _lines(FISCALIA_PV, lambda ls: ls[:2] + [ls[2] + ";sobra"] + ls[3:]),
+    ),
+    (
+        "a value right of the header",
+        "value_outside_header",
+        1,
+        _frame(PDI_TP, lambda df: df.assign(**{"   ": ["", "stray", ""]})),
+    ),
+    (
+        "a stray quote in the middle of the file",
+        "unbalanced_quote",
+        1,
+        _lines(FISCALIA_TP, lambda ls: _quote(ls, 10), n=30, encoding="utf-8"),
+    ),
+    (
+        "an unterminated quote at the end of the file",
+        "unbalanced_quote",
+        1,
+        _lines(FISCALIA_PV, lambda ls: _quote(ls, len(ls) - 1, 11)),
+    ),
+    (
+        "a quoted value spanning 30 lines",
+        "unbalanced_quote",
+        1,
+        _frame(FISCALIA_PV, lambda df: _set(df, 1, "OBSERVACIONES", "\n".join(["l"] * 30))),
+    ),
+    (
+        "a 1 MB cell",
+        "cell_too_long",
+        1,
+        _frame(FISCALIA_PV, lambda df: _set(df, 1, "OBSERVACIONES", "x" * 1_000_000)),
+    ),
+    # values -> exit 1
+    (
+        "an unknown category label",
+        "unknown_category",
+        1,
+        _cell(FISCALIA_PV, "classification", "TORTURA ART 150A"),
+    ),
+    (
+        "a RUN with a wrong check digit",
+        "invalid_run_check_digit",
+        1,
+        _cell(FISCALIA_PV, "person_key", "12.345.678-4"),
+    ),
+    (
+        "text in the RUN column",
+        "invalid_run_format",
+        1,
+        _cell(FISCALIA_PV, "person_key", "RUN PENDIENTE"),
+    ),
+    ("a malformed passport", "invalid_passport_format", 1, _cell(PDI_TP, "person_key", "??")),
+    (
+        "a date in the future",
+        "date_in_the_future",
+        1,
+        _cell(FISCALIA_PV, "event_date", "05-01-2099"),
+    ),
+    (
+        "an event before the offence existed",
+        "event_date_before_offence_existed_in_law",
+        1,
+        _cell(FISCALIA_TP, "event_date", "15-06-2009"),
+    ),
+    (
+        "a report before its event",
+        "report_date_before_event_date",
+        1,
+        _cell(FISCALIA_PV, "report_date", "01-01-2019"),
+    ),
+    ("a negative age", "age_out_of_range", 1, _cell(FISCALIA_PV, "age", "-3")),
+    ("an age of 150", "age_out_of_range", 1, _cell(FISCALIA_PV, "age", "150")),
+    ("an age in words", "not_a_number", 1, _cell(FISCALIA_PV, "age", "treinta")),
+    ("a fractional age", "not_an_integer", 1, _cell(FISCALIA_PV, "age", "34,5")),
+    (
+        "an age with the other decimal separator",
+        "wrong_decimal_separator",
+        1,
+        _cell(FISCALIA_PV, "age", "34.0"),
+    ),
+    ("31 February", "invalid_date", 1, _cell(FISCALIA_PV, "event_date", "31-02-2020")),
+    (
+        "an ISO date among dd-mm-yyyy",
+        "date_not_in_declared_format",
+        1,
+        _cell(FISCALIA_PV, "event_date", "2019-11-02"),
+    ),
+    ("text in an Excel-serial date column", "invalid_date", 1, _cell(INDH, "event_date", "ayer")),
+    (
+        "Excel serial 60, the fictitious 1900-02-29",
+        "invalid_date (Excel serial 60",
+        1,
+        _cell(INDH, "event_date", "60"),
+    ),
+    (
+        "a 1900 report date in the 2019 protests",
+        "date_outside_plausible_range",
+        1,
+        _cell(PIRO, "report_date", "1900-01-02"),
+    ),
+    (
+        "a protest event in 2023",
+        "date_outside_plausible_range",
+        1,
+        _cell(FISCALIA_PV, "event_date", "05-06-2023"),
+    ),
+    ("an empty record id", "missing_record_id", 1, _cell(FISCALIA_PV, "record_id", "")),
+    (
+        "a record id in the wrong format",
+        "record_id_format",
+        1,
+        _cell(FISCALIA_PV, "record_id", "RUC-1"),
+    ),
+    (
+        "one record id on two different rows",
+        "duplicate_record_id",
+        1,
+        _frame(FISCALIA_PV, lambda df: _dup(df, 0, 2, ["RUC"])),
+    ),
+    (
+        "an exact duplicate row",
+        "exact_duplicate_row",
+        1,
+        _frame(FISCALIA_PV, lambda df: _dup(df, 0, 2)),
+    ),
+    (
+        "a formula in a CSV cell",
+        "formula_like_content",
+        1,
+        _cell(FISCALIA_PV, "perpetrator_type", '=HYPERLINK("http://example.invalid/x","ver")'),
+    ),
+    (
+        "a formula typed in a workbook cell",
+        "formula_like_content",
+        1,
+        _frame(PDI_TP, lambda df: _set(df, 0, "Región", "=1+1")),
+    ),
+    (
+        "a formula as the record id",
+        "formula_like_content",
+        1,
+        _cell(FISCALIA_PV, "record_id", "@SUM(A1:A9)"),
+    ),
+    (
+        "UTF-8 decoded twice (Ã‘UBLE)",
+        "possible_double_encoding",
+        1,
+        _bytes(
+            FISCALIA_PV,
+            _csv_of(
+                FISCALIA_PV,
+                encoding="utf-8",
+                change=lambda df: _set(
+                    df, 1, "FISCALIA_REGIONAL", "FR ÑUBLE".encode().decode("cp1252")
+                ),
+            ),
+        ),
+    ),
+    # read correctly, but not as the codebook says: a note -> exit 0
+    (
+        "title rows above the header",
+        "header_row_differs_from_codebook",
+        0,
+        _bytes(FISCALIA_PV, lambda cb: b"FISCALIA\nReporte\n" + _csv_of(FISCALIA_PV)(cb)),
+    ),
+    (
+        "a comma where the codebook says semicolon",
+        "delimiter_differs_from_codebook",
+        0,
+        _bytes(FISCALIA_PV, _csv_of(FISCALIA_PV, sep=",")),
+    ),
+    (
+        "UTF-8 where the codebook says Latin-1",
+        "encoding_differs_from_codebook",
+        0,
+        _bytes(
+            FISCALIA_PV,
+            _csv_of(
+                FISCALIA_PV,
+                encoding="utf-8",
+                change=lambda df: _set(df, 0, "FISCALIA_REGIONAL", "FR ÑUBLE"),
+            ),
+        ),
+    ),
+]
+
+
+def test_the_battery_has_at_least_40_kinds_each_with_a_rule_and_an_exit_code():
+    assert len(KINDS) >= 40
+    assert len({k[0] for k in KINDS}) == len(KINDS)
+    assert all(code in (0, 1, 2) and rule for _, rule, code, _ in KINDS)
+    assert {code for *_, code, _ in KINDS} == {0, 1, 2}
+
+
+@pytest.mark.parametrize(("kind", "rule", "code", "build"), KINDS, ids=[k[0] for k in KINDS])
+def test_validate_states_the_rule_and_the_exit_code(kind, rule, code, build, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from datajusta_lib.cli import app
+
+    monkeypatch.setenv("DATAJUSTA_OUTPUTS", str(tmp_path / "outputs"))
+    files = tmp_path / "files"
+    files.mkdir()
+    path = build(files)
+    before = sha256(path)
+    inst, cs = next(
+        (i, c)
+        for i, c in (FISCALIA_PV, PDI_TP, FISCALIA_TP, PIRO, INDH)
+        if get(i, c).export.filename == path.name
+    )
+    res = CliRunner().invoke(app, ["validate", str(path), "-i", inst, "-c", cs])
+    out = res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), out
+    assert "Traceback" not in out
+    assert res.exit_code == code, f"{kind}: exit {res.exit_code}, expected {code}\n{out}"
+    assert rule in out, f"{kind}: rule {rule!r} not stated\n{out}"
+    assert str(path) in out, f"{kind}: the file is not named\n{out}"
+    assert sha256(path) == before, "the raw file was modified"

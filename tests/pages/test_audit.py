@@ -148,8 +148,22 @@ def records(n_alfa: int = 12, n_beta: int = 8) -> pd.DataFrame:
         )
     df = pd.DataFrame(rows).astype({"age": "Int64"})
     df.attrs["ingestion"] = [
-        {"institution": "ALFA", "n_read": n_alfa + 2, "n_accepted": n_alfa, "n_rejected": 2},
-        {"institution": "BETA", "n_read": n_beta, "n_accepted": n_beta, "n_rejected": 0},
+        {
+            "institution": "ALFA",
+            "n_read": n_alfa + 2,
+            "n_accepted": n_alfa,
+            "n_rejected": 2,
+            "n_lines": n_alfa + 3,
+            "n_blank": 1,
+            "n_continuation": 0,
+        },
+        {
+            "institution": "BETA",
+            "n_read": n_beta,
+            "n_accepted": n_beta,
+            "n_rejected": 0,
+            "n_lines": n_beta,
+        },
     ]
     return df
 

@@ -149,8 +149,11 @@ def render_site(
     if (only or lang) and not chosen:
         raise ValueError(f"no page matches only={only!r} lang={lang!r}")
 
-    with render_lock(outputs):
-        for note in recover(site_dir):
+    with render_lock(outputs) as lock_notes:
+        from .render_guard import ensure_writable
+
+        ensure_writable(outputs / "cache", site_dir.parent)
+        for note in [*lock_notes, *recover(site_dir)]:
             out.note(note)
         hasher = FileHasher(outputs / "cache" / "hashes.json")
         fp = fingerprints(hasher, source, kernel_argv())
@@ -335,7 +338,7 @@ def _execute(tasks, *, jobs: int, warm: bool, workdir: Path, out, clock) -> dict
             max_workers=max(1, min(jobs, len(tasks))),
             mp_context=context,
             initializer=_worker_init,
-            initargs=(zygote,),
+            initargs=(zygote, os.getpid()),
         ) as pool:
             futures = {pool.submit(_render_page, t): t for t in tasks}
             out.start(len(tasks))
@@ -365,9 +368,11 @@ def _execute(tasks, *, jobs: int, warm: bool, workdir: Path, out, clock) -> dict
             zygote.close()
 
 
-def _worker_init(zygote) -> None:
+def _worker_init(zygote, parent_pid: int | None = None) -> None:
+    from .render_guard import die_with_parent
     from .render_kernels import use_zygote
 
+    die_with_parent(parent_pid or os.getppid())  # a killed render leaves no orphan workers
     if zygote is not None:
         zygote.detach()  # the parent alone holds the zygote's lifeline pipe
     use_zygote(zygote)

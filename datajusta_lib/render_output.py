@@ -188,26 +188,12 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def render_lock(outputs: Path):
-    """One render at a time per outputs folder (two would overwrite each other's site)."""
-    import fcntl
+    """One render at a time per outputs folder (two would overwrite each other's site). Yields
+    notes; the lock is the rendering process's alone (``render_guard.outputs_lock``)."""
+    from .render_guard import outputs_lock
 
-    outputs.mkdir(parents=True, exist_ok=True)
-    with open(outputs / ".render.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            raise RuntimeError(
-                f"another `datajusta render` is using {outputs} (pid {fh.read().strip() or '?'}); "
-                "wait for it to finish"
-            ) from None
-        fh.truncate(0)
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with outputs_lock(outputs) as notes:
+        yield notes
 
 
 # ----------------------------------------------------------------------------- the built-in site check

@@ -287,7 +287,10 @@ def _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force):
             page=p,
             key=keys[p.relpath],
             inputs=inputs[p.relpath],
-            reason="forced" if force else why_stale(before.get(p.relpath), inputs[p.relpath], fp),
+            reason="forced"
+            if force
+            else cache.invalid.get(keys[p.relpath])
+            or why_stale(before.get(p.relpath), inputs[p.relpath], fp),
             notebook_sha=nb_sha[p.report.id],
             cache_root=cache.root,
             context={"commit": commit, "data_hashes": fp.for_page(p)},
@@ -415,10 +418,13 @@ def _records(plan: list[Page], keys, metas, done, previous, cache) -> list[dict]
         if failed:
             rec["failure"] = new["failure"]
             rec["seconds"] = new.get("seconds")
+        # A page kept from the previous site keeps the parameters (and source) it was rendered with
+        params = rec.get("parameters", p.parameters) if rec.get("stale") else p.parameters
         rec.update(
             report=p.report.id,
             lang=p.lang,
-            parameters=p.parameters,
+            parameters=params,
+            source=params.get("source") if p.uses_records else None,
             notebook=p.report.notebook_relpath,
             wanted_cache_key=keys[rel],
         )
@@ -454,6 +460,10 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
         clock.mark("site checks")
         if problems:
             return problems
+        from .render_guard import fsync_tree, make_public
+
+        make_public(tmp)  # mkdtemp made it 0700: a web server under another user must read it
+        fsync_tree(tmp)  # on disk before the rename publishes it
         swap_in(tmp, site_dir)
         return []
     finally:
@@ -475,6 +485,9 @@ def _copy_pages(dest: Path, records, plan, site_dir: Path, cache) -> None:
         else:
             src = site_dir / p.lang / "tables" / p.slug
             copy_page(site_dir / p.relpath, src, dest, p.relpath, p.slug)
+    from .render_guard import point_language_switches
+
+    point_language_switches(dest, records, pages)  # only to pages in this site
 
 
 def run_site_checks(checks: list, site: Path) -> list[str]:

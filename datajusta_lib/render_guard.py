@@ -23,6 +23,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -222,3 +223,27 @@ def make_public(root: Path) -> None:
             p = Path(dirpath, f)
             if not p.is_symlink():
                 os.chmod(p, file_mode)
+
+
+# ----------------------------------------------------------------------------- language switches
+_LANG_SWITCH = re.compile(r'(<a class="dj-lang" href=")([^"]*)(")')
+
+
+def point_language_switches(site: Path, records: list[dict], pages: dict) -> None:
+    """Point each page's language switch at its other-language page when that page is in the
+    site, else at the other language's index (a first ``--lang es`` render has no English pages
+    yet). Works on the copies in ``site``; cached pages keep the link they were rendered with."""
+    present = {r["page"] for r in records if r.get("in_site")}
+    for rel in present:
+        page = pages[rel]
+        other = page.other_language()
+        if not other:
+            continue  # one-language report: already points at the other index
+        wanted = f"../{other}/{page.slug}.html"
+        if f"{other}/{page.slug}.html" not in present:
+            wanted = "../index.html" if other == "es" else f"../{other}/index.html"
+        path = site / rel
+        html = path.read_text(encoding="utf-8")
+        new = _LANG_SWITCH.sub(lambda m, w=wanted: m[1] + w + m[3], html, count=1)
+        if new != html:
+            path.write_text(new, encoding="utf-8")

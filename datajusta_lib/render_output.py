@@ -77,7 +77,7 @@ def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: 
                     ],
                     "rendered_at": rec.get("rendered_at", "—"),
                     "rendered_iso": _iso(rec.get("rendered_at", "")),
-                    "synthetic": page.synthetic,
+                    "synthetic": _synthetic(page, rec),
                 }
             )
         if cards:
@@ -87,7 +87,7 @@ def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: 
         lang=lang,
         labels=site_labels(lang),
         groups=groups,
-        any_synthetic=any(pages[r].synthetic for r in present),
+        any_synthetic=any(_synthetic(pages[r], rec) for r, rec in present.items()),
         version=__version__,
         commit=commit,
         root=root,
@@ -95,6 +95,12 @@ def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: 
         other_lang=other,
         lang_href="en/index.html" if lang == "es" else "../index.html",
     )
+
+
+def _synthetic(page: Page, rec: dict) -> bool:
+    """Whether the page in the site shows synthetic records: the source it was rendered from
+    (a page kept from a render on another source keeps its own)."""
+    return page.uses_records and rec.get("source", page.source) == "synthetic"
 
 
 def _iso(stamp: str) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from datajusta_lib import render_output as ro
-from datajusta_lib.render_cache import PageCache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,3 +128,156 @@ def test_a_child_that_outlives_a_killed_render_does_not_hold_its_lock(tmp_path):
             assert notes and "no longer running" in notes[0]
     finally:
         os.kill(child, signal.SIGKILL)
+
+
+# ----------------------------------------------------------------------------- 10. read-only outputs
+def _run_read_only(outputs: Path, argv: list[str]) -> subprocess.CompletedProcess:
+    """Run ``datajusta`` with ``outputs`` read-only: a read-only bind mount when we are root (root
+    ignores permission bits), else mode 0555."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATAJUSTA_OUTPUTS": str(outputs)}
+    cmd = [sys.executable, "-m", "datajusta_lib.cli", *argv]
+    if os.geteuid() != 0:
+        outputs.chmod(0o555)
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, env=env)
+        finally:
+            outputs.chmod(0o755)
+    if not shutil.which("unshare"):
+        pytest.skip("running as root without unshare: cannot make a folder read-only")
+    script = f'mount --bind -o ro "{outputs}" "{outputs}" && exec "$@"'
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("running as root, and unshare -m is not permitted here")
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", *cmd], capture_output=True, text=True, env=env
+    )
+
+
+def test_a_read_only_outputs_folder_is_one_clear_error(tmp_path):
+    outputs = tmp_path / "outputs"
+    (outputs / "site").mkdir(parents=True)
+    (outputs / ".render.lock").write_text("")  # as an earlier render leaves it
+    run = _run_read_only(outputs, ["render", "--only", "published_figures*", "--lang", "en"])
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr  # one line, no traceback
+    assert str(outputs) in lines[0] and "Traceback" not in run.stderr
+    assert "Read-only file system" in lines[0] or "Permission denied" in lines[0]
+
+
+# ----------------------------------------------------------------------------- end to end (notebooks)
+A_ES, A_EN, B_ES = "es/a--trafficking.html", "en/a--trafficking.html", "es/b--trafficking.html"
+
+
+def _render(project: Path, monkeypatch, **kw):
+    from datajusta_lib.render import render_site
+
+    monkeypatch.setenv("DATAJUSTA_OUTPUTS", str(project / "outputs"))
+    return render_site(reports_file=project / "reports.yaml", jobs=2, **kw)
+
+
+def _switch(html: str) -> str:
+    import re
+
+    return re.search(r'<a class="dj-lang" href="([^"]*)"', html)[1]
+
+
+@pytest.fixture(scope="module")
+def first_es(tmp_path_factory):
+    """A fresh checkout (no outputs) rendering only Spanish, under a strict umask."""
+    from _render_fixture import report, tiny_notebook, write_reports
+
+    root = tmp_path_factory.mktemp("fresh")
+    tiny_notebook(root / "nb" / "a.ipynb", marker="A1")
+    tiny_notebook(root / "nb" / "b.ipynb", records=True, marker="B1")
+    write_reports(
+        root / "reports.yaml",
+        [report("a", "nb/a.ipynb"), report("b", "nb/b.ipynb", languages=["es"], records=True)],
+    )
+    mp = pytest.MonkeyPatch()
+    old = os.umask(0o077)
+    try:
+        result = _render(root, mp, lang="es")
+    finally:
+        os.umask(old)
+        mp.undo()
+    return root, result
+
+
+@pytest.fixture
+def project(first_es, tmp_path):
+    from _render_fixture import copy_project
+
+    return copy_project(first_es[0], tmp_path / "project")
+
+
+@pytest.mark.notebook
+def test_a_first_render_of_one_language_passes_its_checks(first_es):
+    root, result = first_es
+    assert result.ok, result.check_problems
+    assert sorted(result.rendered) == [A_ES, B_ES]
+    site = root / "outputs" / "site"
+    # the English page does not exist yet: the switch goes to the English index
+    assert _switch((site / A_ES).read_text()) == "../en/index.html"
+
+
+@pytest.mark.notebook
+def test_the_site_is_readable_by_others_whatever_the_umask(first_es):
+    site = first_es[0] / "outputs" / "site"
+    modes = {
+        p.relative_to(site).as_posix(): stat.S_IMODE(p.stat().st_mode)
+        for p in [site, *site.rglob("*")]
+    }
+    wrong = {
+        k: oct(m)
+        for k, m in modes.items()
+        if m & 0o755 != (0o755 if k == "." or (site / k).is_dir() else 0o644)
+    }
+    assert not wrong, f"not world-readable under umask 077: {dict(list(wrong.items())[:5])}"
+
+
+@pytest.mark.notebook
+def test_the_other_language_rendered_later_gets_the_switch(project, monkeypatch):
+    result = _render(project, monkeypatch, lang="en")
+    assert result.ok and result.rendered == [A_EN]
+    site = project / "outputs" / "site"
+    assert _switch((site / A_ES).read_text()) == "../en/a--trafficking.html"
+    assert _switch((site / A_EN).read_text()) == "../es/a--trafficking.html"
+
+
+@pytest.mark.notebook
+def test_a_truncated_cached_page_is_rendered_again(project, monkeypatch):
+    from _render_fixture import manifest
+
+    site = project / "outputs" / "site"
+    rec = {r["page"]: r for r in manifest(site)["pages"]}[A_ES]
+    cached = project / "outputs" / "cache" / "pages" / rec["cache_key"] / "page.html"
+    html = cached.read_text()
+    cut = html.rindex("</table>") + len("</table>")
+    cached.write_text(html[:cut])  # cut after the last table: no footer, no provenance
+    result = _render(project, monkeypatch, lang="es")
+    assert result.ok
+    assert A_ES in result.rendered, (result.rendered, result.reused)
+    page = {r["page"]: r for r in manifest(site)["pages"]}[A_ES]
+    assert page["reason"] == "cached page.html does not match its hash"
+    assert "dj-rendered-at" in (site / A_ES).read_text()  # the footer is back
+
+
+@pytest.mark.notebook
+def test_after_switching_source_the_manifest_says_each_pages_source(project, monkeypatch):
+    from _render_fixture import manifest
+
+    site = project / "outputs" / "site"
+    assert _render(project, monkeypatch, source="private", only="b").ok
+    for meta in (project / "outputs" / "cache" / "pages").glob("*/meta.json"):
+        if '"source": "synthetic"' in meta.read_text() and B_ES in meta.read_text():
+            shutil.rmtree(meta.parent)  # as on a checkout that never rendered b from synthetic
+    # now back to synthetic, re-rendering only a: b stays as rendered from private data
+    result = _render(project, monkeypatch, source="synthetic", only="a", lang="es")
+    assert result.ok and B_ES in result.kept
+    pages = {r["page"]: r for r in manifest(site)["pages"]}
+    assert pages[B_ES]["parameters"]["source"] == "private"
+    assert pages[B_ES]["source"] == "private"
+    # the index does not label the page rendered from private data as synthetic
+    assert "b--trafficking" in (site / "index.html").read_text()
+    assert "dj-banner-synthetic" not in (site / "index.html").read_text()

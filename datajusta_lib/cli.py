@@ -183,7 +183,9 @@ def mse_command(
     table: Path = typer.Argument(
         ..., help="Capture-history CSV: one 0/1 column per list and a count column."
     ),
-    count: str = typer.Option("count", help="Name of the count column."),
+    count: str = typer.Option(
+        None, help="Name of the count column (default: count, Freq, frequency or n)."
+    ),
     selection: str = typer.Option("stepwise", help="stepwise | aic | bic | main"),
     pthresh: float = typer.Option(0.02, help="p-value threshold of the stepwise selection."),
     n_boot: int = typer.Option(1000, help="Bootstrap replicates (0: model-conditional interval)."),
@@ -196,16 +198,19 @@ def mse_command(
     message names row, column and rule), 2 for a missing file, 3 when the data do not
     support an estimate (the reason is printed).
     """
-    import pandas as pd
-
     from . import mse, mse_report
+    from .mse_input import error_text, read_capture_table
 
     if not table.is_file():
         typer.echo(f"{table}: no such file", err=True)
         raise typer.Exit(code=2)
+    if lang not in ("es", "en"):
+        typer.echo(f"--lang must be es or en, got {lang!r}", err=True)
+        raise typer.Exit(code=2)
     try:
+        df, count = read_capture_table(table, count)
         res = mse.estimate(
-            pd.read_csv(table),
+            df,
             count=count,
             selection=selection,
             pthresh=pthresh,
@@ -213,7 +218,8 @@ def mse_command(
             seed=seed,
         )
     except mse.MSEInputError as exc:
-        typer.echo(f"{table}: {exc}", err=True)
+        text = error_text(exc, lang)
+        typer.echo(text if text.startswith(str(table)) else f"{table}: {text}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(mse_report.describe(res, lang))
     notes = mse_report.notes_text(res, lang)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .mse_input import error as _error
 from .mse_models import Cells
 
 MAX_LISTS = 12  # 4,095 observable histories; beyond that the tables are too sparse to model
@@ -117,11 +118,9 @@ def _mask_to_cell(t: int) -> np.ndarray:
 
 def _check_n_lists(n: int, where: str) -> None:
     if n < 2:
-        raise MSEInputError(
-            f"{where}: multiple systems estimation needs at least two lists, got {n}"
-        )
+        raise _error(where, "too_few_lists", n=n)
     if n > MAX_LISTS:
-        raise MSEInputError(f"{where}: at most {MAX_LISTS} lists are supported, got {n}")
+        raise _error(where, "too_many_lists", max=MAX_LISTS, n=n)
 
 
 def capture_histories(
@@ -142,16 +141,13 @@ def capture_histories(
         df = _table_from_mapping(data, lists, source)
         lists = list(df.columns[:-1])
     elif isinstance(data, pd.DataFrame):
-        if count not in data.columns:
-            raise MSEInputError(
-                f"{source}: no {count!r} column (columns: {list(data.columns)}). A capture-history "
-                "table has one 0/1 column per list and a count column; for records with a list "
-                "name and a person key use capture_histories_from_records()"
-            )
+        if count not in data.columns:  # (records with a list name and a person key: use
+            # capture_histories_from_records)
+            raise _error(source, "count_column_missing", count=count, columns=list(data.columns))
         lists = [c for c in data.columns if c != count] if lists is None else list(lists)
         missing = [c for c in lists if c not in data.columns]
         if missing:
-            raise MSEInputError(f"{source}: list columns {missing} not found")
+            raise _error(source, "list_columns_missing", missing=missing)
         df = data[[*lists, count]].rename(columns={count: "count"})
     else:
         arr = np.asarray(data)
@@ -169,7 +165,9 @@ def capture_histories(
     lists = [str(x) for x in lists]
     _check_n_lists(len(lists), source)
     if len(set(lists)) != len(lists):
-        raise MSEInputError(f"{source}: list names repeat: {lists}")
+        name = next(x for x in lists if lists.count(x) > 1)
+        where = [i + 1 for i, x in enumerate(lists) if x == name]
+        raise _error(source, "duplicate_lists", name=name, columns=where)
     return _from_table(df.set_axis([*lists, "count"], axis=1), lists, source)
 
 
@@ -203,29 +201,23 @@ def _from_table(df: pd.DataFrame, lists: list[str], source: str) -> CaptureHisto
         bad = ~np.isin(col, (0.0, 1.0))
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
-            raise MSEInputError(
-                f"{source}: row {r + 1}, column {name!r}: value {df[name].iloc[r]!r} is not 0 or 1 "
-                "(a capture history says, for each list, whether the person is on it)"
-            )
+            raise _error(source, "not_binary", row=r + 1, column=name, value=df[name].iloc[r])
         hist[:, j] = col.astype(np.int64)
     raw = df["count"]
     cnt = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     for rule, bad in (
-        ("is missing or not a number", ~np.isfinite(cnt)),
-        ("is negative", np.isfinite(cnt) & (cnt < 0)),
-        ("is not a whole number", np.isfinite(cnt) & (cnt != np.round(cnt))),
+        ("count_not_a_number", ~np.isfinite(cnt)),
+        ("count_negative", np.isfinite(cnt) & (cnt < 0)),
+        ("count_not_whole", np.isfinite(cnt) & (cnt != np.round(cnt))),
     ):
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
-            raise MSEInputError(f"{source}: row {r + 1}, column 'count': {raw.iloc[r]!r} {rule}")
+            raise _error(source, rule, row=r + 1, column="count", value=raw.iloc[r])
     zero_rows = np.flatnonzero(hist.sum(axis=1) == 0)
     if len(zero_rows):
-        raise MSEInputError(
-            f"{source}: row {zero_rows[0] + 1} is the all-zero history (on no list). Nobody can be "
-            "observed on no list: that count is what the estimation is for. Remove the row."
-        )
+        raise _error(source, "all_zero_history", row=zero_rows[0] + 1)
     if cnt.sum() == 0:
-        raise MSEInputError(f"{source}: every count is zero: there is nobody to estimate from")
+        raise _error(source, "all_counts_zero")
     masks = hist @ (1 << np.arange(t))
     counts = np.zeros(len(_cells(t).histories), dtype=np.int64)
     np.add.at(counts, _mask_to_cell(t)[masks], cnt.astype(np.int64))

@@ -80,7 +80,7 @@ def render(
     except (ReportsError, ValueError, RuntimeError) as exc:
         typer.echo(f"render: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    except OSError as exc:  # a folder or file the render must write cannot be: one line, no traceback
+    except OSError as exc:  # a file the render must write cannot be: one line, no traceback
         typer.echo(f"render: cannot write {exc.filename or ''}: {exc.strerror or exc}", err=True)
         raise typer.Exit(code=2) from None
     raise typer.Exit(code=0 if result.ok else 1)

@@ -143,7 +143,9 @@ def capture_histories(
     elif isinstance(data, pd.DataFrame):
         if count not in data.columns:  # (records with a list name and a person key: use
             # capture_histories_from_records)
-            raise _error(source, "count_column_missing", count=count, columns=list(data.columns))
+            raise _error(
+                source, "count_column_missing_api", count=count, columns=list(data.columns)
+            )
         lists = [c for c in data.columns if c != count] if lists is None else list(lists)
         missing = [c for c in lists if c not in data.columns]
         if missing:

@@ -313,7 +313,8 @@ def plot_estimate(res: MSEResult, lang: str = "es", sizes: pd.Series | None = No
         styles.append({"color": "#ffffff", "hatch": "xx"})
     y = np.arange(len(values))[::-1]
     finite = [v for v in values if np.isfinite(v)]
-    top = max(finite + ([res.interval[1]] if res.ok and np.isfinite(res.interval[1]) else []) + [1.0])
+    bounded = res.ok and np.isfinite(res.interval[1])
+    top = max(finite + ([res.interval[1]] if bounded else []) + [1.0])
     ax.set_axisbelow(True)
     hidden_text = t("suppressed", lang, k=k)
     for j, (yi, v, st) in enumerate(zip(y, values, styles, strict=True)):

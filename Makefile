@@ -25,9 +25,9 @@ help:
 $(STAMP): pyproject.toml requirements/lock.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
-	# every package, pip and setuptools included, from the hashed lock: a file whose hash differs is refused
-	$(PIP) install --quiet --require-hashes --no-deps -r requirements/lock.txt
-	# the project itself, built with the pinned setuptools just installed (no unpinned build env)
+# every package, pip and setuptools included, from the hashed lock (a file whose hash differs is
+# refused); then the project itself, built with that pinned setuptools (no unpinned build env)
+	$(PIP) install --quiet --require-hashes -r requirements/lock.txt
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name datajusta --display-name "Python (datajusta)" >/dev/null
 	@touch $(STAMP)

@@ -68,7 +68,7 @@ def test_the_lock_covers_pyproject_and_pins_pip_and_the_build_backend(root):
 @pytest.mark.parametrize(
     "needle",
     [
-        "--require-hashes --no-deps -r requirements/lock.txt",
+        "--require-hashes -r requirements/lock.txt",
         "--no-deps --no-build-isolation -e .",
         "--generate-hashes",
     ],

@@ -181,6 +181,10 @@ def render_site(
         clock.mark("plan and hashes")
 
         if not todo and _up_to_date(previous, site_key, site_dir):
+            from .render_guard import make_public
+
+            if site_dir.stat().st_mode & 0o755 != 0o755:  # published 0700 by an older version
+                make_public(site_dir)
             result.up_to_date = True
             result.reused = sorted(keys)
             result.manifest = previous

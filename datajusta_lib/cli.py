@@ -84,6 +84,9 @@ def render(
     except (ReportsError, ValueError, RuntimeError) as exc:
         typer.echo(f"render: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    except OSError as exc:  # a file the render must write cannot be: one line, no traceback
+        typer.echo(f"render: cannot write {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=2) from None
     raise typer.Exit(code=0 if result.ok else 1)
 
 
@@ -368,7 +371,9 @@ def mse_command(
     table: Path = typer.Argument(
         ..., help="Capture-history CSV: one 0/1 column per list and a count column."
     ),
-    count: str = typer.Option("count", help="Name of the count column."),
+    count: str = typer.Option(
+        None, help="Name of the count column (default: count, Freq, frequency or n)."
+    ),
     selection: str = typer.Option("stepwise", help="stepwise | aic | bic | main"),
     pthresh: float = typer.Option(0.02, help="p-value threshold of the stepwise selection."),
     n_boot: int = typer.Option(1000, help="Bootstrap replicates (0: model-conditional interval)."),
@@ -386,13 +391,15 @@ def mse_command(
     message names row, column and rule), 2 for a missing file, 3 when the data do not
     support an estimate (the reason is printed).
     """
-    import pandas as pd
-
     from .mse import estimator as mse
+    from .mse.table_input import error_text, read_capture_table
     from .pages import unrecorded_victims as mse_report
 
     if not table.is_file():
         typer.echo(f"{table}: no such file", err=True)
+        raise typer.Exit(code=2)
+    if lang not in ("es", "en"):
+        typer.echo(f"--lang must be es or en, got {lang!r}", err=True)
         raise typer.Exit(code=2)
     if method not in ("loglinear", "lcmcr"):
         typer.echo(f"--method must be loglinear or lcmcr, got {method!r}", err=True)
@@ -401,8 +408,9 @@ def mse_command(
         from .mse import lcmcr as mse_lcmcr
 
         try:
+            df, count = read_capture_table(table, count)
             res = mse.estimate(
-                pd.read_csv(table),
+                df,
                 count=count,
                 method="lcmcr",
                 seed=seed,
@@ -412,13 +420,15 @@ def mse_command(
                 burnin=burnin,
             )
         except mse.MSEInputError as exc:
-            typer.echo(f"{table}: {exc}", err=True)
+            text = error_text(exc, lang)
+            typer.echo(text if text.startswith(str(table)) else f"{table}: {text}", err=True)
             raise typer.Exit(code=1) from None
         typer.echo(mse_lcmcr.describe(res, lang))
         raise typer.Exit(code=0 if res.ok else 3)
     try:
+        df, count = read_capture_table(table, count)
         res = mse.estimate(
-            pd.read_csv(table),
+            df,
             count=count,
             selection=selection,
             pthresh=pthresh,
@@ -426,7 +436,8 @@ def mse_command(
             seed=seed,
         )
     except mse.MSEInputError as exc:
-        typer.echo(f"{table}: {exc}", err=True)
+        text = error_text(exc, lang)
+        typer.echo(text if text.startswith(str(table)) else f"{table}: {text}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(mse_report.describe(res, lang))
     notes = mse_report.notes_text(res, lang)

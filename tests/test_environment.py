@@ -69,7 +69,7 @@ def test_ci_runs_the_readme_test_command(root):
 
 def test_make_installs_from_the_projects_own_pins(root):
     makefile = (root / "Makefile").read_text()
-    assert "-c requirements/constraints.txt" in makefile
+    assert "--require-hashes -r requirements/lock.txt" in makefile  # tests/test_lock.py
     assert "ipykernel install --sys-prefix --name datajusta" in makefile
     for target in ("reports:", "test:", "lab:", "lint:"):
         assert re.search(rf"^{target}", makefile, re.M), target

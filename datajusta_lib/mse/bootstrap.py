@@ -36,7 +36,7 @@ KINDS = ("nonparametric", "parametric")
 class Bootstrap:
     kind: str
     reselect: bool
-    replicates: np.ndarray  # totals (NaN where no estimate existed)
+    replicates: np.ndarray  # totals (NaN where no estimate existed, +inf where it is unbounded)
     seed: int | None
 
     @property
@@ -44,8 +44,17 @@ class Bootstrap:
         return int(np.isnan(self.replicates).sum())
 
     @property
+    def n_infinite(self) -> int:
+        return int(np.isinf(self.replicates).sum())
+
+    @property
     def finite(self) -> np.ndarray:
         return self.replicates[np.isfinite(self.replicates)]
+
+    @property
+    def usable(self) -> np.ndarray:
+        """Replicates with an estimate, finite or unbounded (+inf): what the interval uses."""
+        return self.replicates[~np.isnan(self.replicates)]
 
 
 def resample(
@@ -78,6 +87,11 @@ def run_bootstrap(
     totals = np.empty(n_boot)
     for b in range(n_boot):
         sample = samples[b]
+        if sample.sum() > 0 and not cells.overlaps(sample).any():
+            # No two lists share anybody: the estimate is unbounded, not missing. Dropping such
+            # replicates would leave only the lucky ones and a falsely narrow interval.
+            totals[b] = np.inf
+            continue
         totals[b] = total_or_nan(cells, sample, spec, cache) if sample.sum() > 0 else np.nan
     return Bootstrap(
         kind=kind, reselect=spec.method not in ("fixed", "main"), replicates=totals, seed=seed
@@ -109,9 +123,19 @@ def acceleration(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.sum(w * resid**3) / denom) if denom > 0 else 0.0
 
 
+def _quantiles(replicates: np.ndarray, probs) -> np.ndarray:
+    """Type-8 quantiles where +inf replicates count as larger than any number: a quantile that
+    reaches into them is +inf (an unbounded end of the interval)."""
+    big = np.finfo(float).max / 4
+    values = np.where(np.isinf(replicates), big, replicates)
+    q = np.quantile(values, probs, method="median_unbiased")
+    top = np.max(replicates[np.isfinite(replicates)], initial=-np.inf)
+    return np.where(q > top, np.inf, q) if np.isinf(replicates).any() else q
+
+
 def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, float]:
     alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(replicates, [alpha, 1.0 - alpha], method="median_unbiased")
+    lo, hi = _quantiles(replicates, [alpha, 1.0 - alpha])
     return float(lo), float(hi)
 
 
@@ -127,5 +151,5 @@ def bca_interval(
     za = norm.ppf([alpha, 1.0 - alpha])
     shifted = z0 + za
     probs = norm.cdf(z0 + shifted / (1.0 - accel * shifted))
-    lo, hi = np.quantile(replicates, probs, method="median_unbiased")
+    lo, hi = _quantiles(replicates, probs)
     return float(lo), float(hi), z0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..core.i18n import check_lang, text
 from .models import Cells
 
 MAX_LISTS = 12  # 4,095 observable histories; beyond that the tables are too sparse to model
@@ -21,6 +22,43 @@ MAX_LISTS = 12  # 4,095 observable histories; beyond that the tables are too spa
 
 class MSEInputError(ValueError):
     """Input that cannot be read as capture histories (the message says where and why)."""
+
+
+# Messages of MSEInputError live in data/i18n/mse_errors.yaml: raised in English, shown in
+# either language (``table_input.error_text``).
+def plain(value):
+    """A numpy scalar as the Python number it holds (messages show 2, not np.int64(2))."""
+    item = getattr(value, "item", None)
+    if callable(item) and not isinstance(value, str | bytes):
+        try:
+            return item()
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def message(key: str, lang: str = "en", **values) -> str:
+    """The message ``key`` in ``lang`` with ``values`` (numpy scalars shown as plain numbers)."""
+    shown = {k: _show(v) for k, v in values.items()}
+    return text(key, check_lang(lang), **shown)
+
+
+def _show(value) -> str:
+    value = plain(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else str(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+def error(source: str, key: str, **values):
+    """An MSEInputError whose English text is ``source: message``, translatable later."""
+    exc = MSEInputError(f"{source}: {message(key, 'en', **values)}")
+    exc.key, exc.values, exc.source = key, values, source
+    return exc
 
 
 # --------------------------------------------------------------------------------------
@@ -117,11 +155,9 @@ def _mask_to_cell(t: int) -> np.ndarray:
 
 def _check_n_lists(n: int, where: str) -> None:
     if n < 2:
-        raise MSEInputError(
-            f"{where}: multiple systems estimation needs at least two lists, got {n}"
-        )
+        raise error(where, "too_few_lists", n=n)
     if n > MAX_LISTS:
-        raise MSEInputError(f"{where}: at most {MAX_LISTS} lists are supported, got {n}")
+        raise error(where, "too_many_lists", max=MAX_LISTS, n=n)
 
 
 def capture_histories(
@@ -142,16 +178,13 @@ def capture_histories(
         df = _table_from_mapping(data, lists, source)
         lists = list(df.columns[:-1])
     elif isinstance(data, pd.DataFrame):
-        if count not in data.columns:
-            raise MSEInputError(
-                f"{source}: no {count!r} column (columns: {list(data.columns)}). A capture-history "
-                "table has one 0/1 column per list and a count column; for records with a list "
-                "name and a person key use capture_histories_from_records()"
-            )
+        if count not in data.columns:  # (records with a list name and a person key: use
+            # capture_histories_from_records)
+            raise error(source, "count_column_missing_api", count=count, columns=list(data.columns))
         lists = [c for c in data.columns if c != count] if lists is None else list(lists)
         missing = [c for c in lists if c not in data.columns]
         if missing:
-            raise MSEInputError(f"{source}: list columns {missing} not found")
+            raise error(source, "list_columns_missing", missing=missing)
         df = data[[*lists, count]].rename(columns={count: "count"})
     else:
         arr = np.asarray(data)
@@ -169,7 +202,9 @@ def capture_histories(
     lists = [str(x) for x in lists]
     _check_n_lists(len(lists), source)
     if len(set(lists)) != len(lists):
-        raise MSEInputError(f"{source}: list names repeat: {lists}")
+        name = next(x for x in lists if lists.count(x) > 1)
+        where = [i + 1 for i, x in enumerate(lists) if x == name]
+        raise error(source, "duplicate_lists", name=name, columns=where)
     return _from_table(df.set_axis([*lists, "count"], axis=1), lists, source)
 
 
@@ -203,29 +238,23 @@ def _from_table(df: pd.DataFrame, lists: list[str], source: str) -> CaptureHisto
         bad = ~np.isin(col, (0.0, 1.0))
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
-            raise MSEInputError(
-                f"{source}: row {r + 1}, column {name!r}: value {df[name].iloc[r]!r} is not 0 or 1 "
-                "(a capture history says, for each list, whether the person is on it)"
-            )
+            raise error(source, "not_binary", row=r + 1, column=name, value=df[name].iloc[r])
         hist[:, j] = col.astype(np.int64)
     raw = df["count"]
     cnt = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     for rule, bad in (
-        ("is missing or not a number", ~np.isfinite(cnt)),
-        ("is negative", np.isfinite(cnt) & (cnt < 0)),
-        ("is not a whole number", np.isfinite(cnt) & (cnt != np.round(cnt))),
+        ("count_not_a_number", ~np.isfinite(cnt)),
+        ("count_negative", np.isfinite(cnt) & (cnt < 0)),
+        ("count_not_whole", np.isfinite(cnt) & (cnt != np.round(cnt))),
     ):
         if bad.any():
             r = int(np.flatnonzero(bad)[0])
-            raise MSEInputError(f"{source}: row {r + 1}, column 'count': {raw.iloc[r]!r} {rule}")
+            raise error(source, rule, row=r + 1, column="count", value=raw.iloc[r])
     zero_rows = np.flatnonzero(hist.sum(axis=1) == 0)
     if len(zero_rows):
-        raise MSEInputError(
-            f"{source}: row {zero_rows[0] + 1} is the all-zero history (on no list). Nobody can be "
-            "observed on no list: that count is what the estimation is for. Remove the row."
-        )
+        raise error(source, "all_zero_history", row=zero_rows[0] + 1)
     if cnt.sum() == 0:
-        raise MSEInputError(f"{source}: every count is zero: there is nobody to estimate from")
+        raise error(source, "all_counts_zero")
     masks = hist @ (1 << np.arange(t))
     counts = np.zeros(len(_cells(t).histories), dtype=np.int64)
     np.add.at(counts, _mask_to_cell(t)[masks], cnt.astype(np.int64))

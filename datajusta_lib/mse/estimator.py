@@ -231,6 +231,24 @@ def estimate(
         notes.append(
             {"code": "unlinked_records", "records": {k: v for k, v in ch0.unlinked.items() if v}}
         )
+    everyone = [name for name, reason in dropped.items() if reason == "holds_everyone"]
+    if everyone:
+        # Every observed person is on this list: the number on no list is estimated at 0 under
+        # any model that includes it (SparseMSE gives the number observed). Dropping the list and
+        # estimating from the others would estimate a total below the number observed.
+        n = ch0.n_observed
+        notes.append({"code": "list_holds_everyone", "list": everyone[0]})
+        base |= {"lists": ch0.lists, "n_observed": n, "histories": ch0, "dropped_lists": {}}
+        return MSEResult(
+            ok=True,
+            dark=0.0,
+            total=float(n),
+            interval=(float(n), float(n)),
+            interval_method="holds_everyone",
+            wald_interval=(float(n), float(n)),
+            notes=notes,
+            **base,
+        )
     for name, reason in dropped.items():
         notes.append({"code": "list_dropped", "list": name, "reason": reason})
     if len([x for x in ch0.lists if x not in dropped]) < 2:
@@ -300,9 +318,11 @@ def estimate(
             cells, counts, fit, boot_spec, n_boot=n_boot, kind=bootstrap, seed=seed, cache=cache
         )
         res.bootstrap = b
-        finite = b.finite
+        finite = b.usable  # unbounded replicates (+inf) count: they make the interval unbounded
         if b.n_failed:
             notes.append({"code": "bootstrap_failures", "failed": b.n_failed, "of": n_boot})
+        if b.n_infinite:
+            notes.append({"code": "bootstrap_infinite", "infinite": b.n_infinite, "of": n_boot})
         if len(finite) < max(20, n_boot // 2):
             notes.append({"code": "bootstrap_unreliable", "finite": len(finite)})
             res.interval, res.interval_method = wald, "wald"

@@ -21,6 +21,8 @@ from ..mse.estimator import MSEResult
 
 
 def _n(value: float, lang: str) -> str:
+    if value == np.inf:  # an unbounded end of an interval
+        return text("unbounded", lang)
     return thousands(round(value), lang)
 
 
@@ -90,6 +92,8 @@ def describe(res: MSEResult, lang: str = "es") -> str:
                 terms=_join([_pair(p, lang) for p in res.infinite_terms], lang),
             )
         )
+    if res.interval_method == "holds_everyone":  # no model was fitted: say only why
+        return "\n\n".join([parts[0], text("interval_holds_everyone", lang)])
     n_boot = len(res.bootstrap.replicates) if res.bootstrap is not None else 0
     if res.interval_method == "bca":
         key = "interval_bca" if res.bootstrap.reselect else "interval_bca_fixed"
@@ -132,7 +136,7 @@ def _note(note: dict, lang: str) -> str:
             values["reason"] = text(f"reason_{reason}", lang)
     elif code == "no_overlap":
         values["pair"] = _pair(note["pair"], lang)
-    elif code == "isolated_list":
+    elif code in ("isolated_list", "list_holds_everyone"):
         values["list"] = _name(note["list"], lang)
     return text(f"note_{code}", lang, **values)
 
@@ -186,13 +190,14 @@ def estimates_table(res: MSEResult, lang: str = "es") -> pd.DataFrame:
                 "what": text("row_dark", lang),
                 "value": round(res.dark),
                 "lower": round(lo - res.n_observed),
-                "upper": round(hi - res.n_observed),
+                # an unbounded upper end (no finite limit) is left empty; describe() says why
+                "upper": round(hi - res.n_observed) if np.isfinite(hi) else pd.NA,
             },
             {
                 "what": text("row_total", lang),
                 "value": round(res.total),
                 "lower": round(lo),
-                "upper": round(hi),
+                "upper": round(hi) if np.isfinite(hi) else pd.NA,
             },
         ]
     df = pd.DataFrame(rows)
@@ -301,7 +306,8 @@ def plot_estimate(res: MSEResult, lang: str = "es", sizes: pd.Series | None = No
         styles.append({"color": "#ffffff", "hatch": "xx"})
     y = np.arange(len(values))[::-1]
     finite = [v for v in values if np.isfinite(v)]
-    top = max(finite + ([res.interval[1]] if res.ok else []) + [1.0])
+    bounded = res.ok and np.isfinite(res.interval[1])
+    top = max(finite + ([res.interval[1]] if bounded else []) + [1.0])
     ax.set_axisbelow(True)
     hidden_text = text("suppressed", lang, k=k)
     for j, (yi, v, st) in enumerate(zip(y, values, styles, strict=True)):
@@ -312,6 +318,7 @@ def plot_estimate(res: MSEResult, lang: str = "es", sizes: pd.Series | None = No
         x = 0 if hidden else v
         if res.ok and j == len(values) - 1:  # the estimate: number and interval after it
             lo, hi = res.interval
+            hi_text, hi = hi, (hi if np.isfinite(hi) else top * 1.45)  # unbounded: to the edge
             ax.errorbar(
                 res.total,
                 yi,
@@ -326,7 +333,7 @@ def plot_estimate(res: MSEResult, lang: str = "es", sizes: pd.Series | None = No
                 lang,
                 level=round(res.level * 100),
                 lo=_n(lo, lang),
-                hi=_n(hi, lang),
+                hi=_n(hi_text, lang),
             )
             label = f"{label}\n({span})"
             x = hi

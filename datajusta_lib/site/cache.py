@@ -220,6 +220,7 @@ class PageCache:
 
     def __init__(self, root: Path):
         self.root = root
+        self.invalid: dict[str, str] = {}  # key -> why its entry was not reused (for the manifest)
 
     def path(self, key: str) -> Path:
         return self.root / key
@@ -234,6 +235,12 @@ class PageCache:
             return None
         if fp is not None and not fp.modules_unchanged(meta.get("library_modules", {"?": "?"})):
             return None
+        from .guard import verify_files
+
+        problem = verify_files(self.path(key), meta.get("files"))
+        if problem:  # truncated or edited since it was written: never published as it is
+            self.invalid[key] = problem
+            return None
         return meta
 
     def put(self, key: str, html: str, tables: list[tuple[str, str]], meta: dict) -> Path:
@@ -244,11 +251,16 @@ class PageCache:
         (tmp / "page.html").write_text(html, encoding="utf-8")
         for name, csv in tables:
             (tmp / "tables" / f"{name}.csv").write_text(csv, encoding="utf-8")
+        from .guard import file_hashes, fsync_dir, fsync_tree
+
+        meta = {**meta, "files": file_hashes(tmp)}  # checked before every reuse
         (tmp / "meta.json").write_text(
             json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8"
         )
+        fsync_tree(tmp)  # on disk before it is renamed into place
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
+        fsync_dir(self.root)
         return final
 
     def prune(self, keep: set[str], max_age_days: float = 14) -> int:

@@ -70,7 +70,7 @@ def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: 
                     ],
                     "rendered_at": rec.get("rendered_at", "—"),
                     "rendered_iso": _iso(rec.get("rendered_at", "")),
-                    "synthetic": page.synthetic,
+                    "synthetic": _synthetic(page, rec),
                 }
             )
         if cards:
@@ -80,7 +80,7 @@ def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: 
         lang=lang,
         labels=site_labels(lang),
         groups=groups,
-        any_synthetic=any(pages[r].synthetic for r in present),
+        any_synthetic=any(_synthetic(pages[r], rec) for r, rec in present.items()),
         version=__version__,
         commit=commit,
         root=root,
@@ -88,6 +88,12 @@ def build_index(records: list[dict], pages: dict[str, Page], lang: str, commit: 
         other_lang=other,
         lang_href="en/index.html" if lang == "es" else "../index.html",
     )
+
+
+def _synthetic(page: Page, rec: dict) -> bool:
+    """Whether the page in the site shows synthetic records: the source it was rendered from
+    (a page kept from a render on another source keeps its own)."""
+    return page.uses_records and rec.get("source", page.source) == "synthetic"
 
 
 def _iso(stamp: str) -> str:
@@ -181,26 +187,12 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def render_lock(outputs: Path):
-    """One render at a time per outputs folder (two would overwrite each other's site)."""
-    import fcntl
+    """One render at a time per outputs folder (two would overwrite each other's site). Yields
+    notes; the lock is the rendering process's alone (``render_guard.outputs_lock``)."""
+    from .guard import outputs_lock
 
-    outputs.mkdir(parents=True, exist_ok=True)
-    with open(outputs / ".render.lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            raise RuntimeError(
-                f"another `datajusta render` is using {outputs} (pid {fh.read().strip() or '?'}); "
-                "wait for it to finish"
-            ) from None
-        fh.truncate(0)
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with outputs_lock(outputs) as notes:
+        yield notes
 
 
 # ----------------------------------------------------------------------------- the built-in site check

@@ -152,8 +152,11 @@ def render_site(
     if (only or lang) and not chosen:
         raise ValueError(f"no page matches only={only!r} lang={lang!r}")
 
-    with render_lock(outputs):
-        for note in recover(site_dir):
+    with render_lock(outputs) as lock_notes:
+        from .guard import ensure_writable
+
+        ensure_writable(outputs / "cache", site_dir.parent)
+        for note in [*lock_notes, *recover(site_dir)]:
             out.note(note)
         hasher = FileHasher(outputs / "cache" / "hashes.json")
         fp = fingerprints(hasher, source, kernel_argv())
@@ -181,6 +184,10 @@ def render_site(
         clock.mark("plan and hashes")
 
         if not todo and _up_to_date(previous, site_key, site_dir):
+            from .guard import make_public
+
+            if site_dir.stat().st_mode & 0o755 != 0o755:  # published 0700 by an older version
+                make_public(site_dir)
             result.up_to_date = True
             result.reused = sorted(keys)
             result.manifest = previous
@@ -288,7 +295,10 @@ def _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force):
             page=p,
             key=keys[p.relpath],
             inputs=inputs[p.relpath],
-            reason="forced" if force else why_stale(before.get(p.relpath), inputs[p.relpath], fp),
+            reason="forced"
+            if force
+            else cache.invalid.get(keys[p.relpath])
+            or why_stale(before.get(p.relpath), inputs[p.relpath], fp),
             notebook_sha=nb_sha[p.report.id],
             cache_root=cache.root,
             context={"commit": commit, "data_hashes": fp.for_page(p)},
@@ -339,7 +349,7 @@ def _execute(tasks, *, jobs: int, warm: bool, workdir: Path, out, clock) -> dict
             max_workers=max(1, min(jobs, len(tasks))),
             mp_context=context,
             initializer=_worker_init,
-            initargs=(zygote,),
+            initargs=(zygote, os.getpid()),
         ) as pool:
             futures = {pool.submit(_render_page, t): t for t in tasks}
             out.start(len(tasks))
@@ -369,9 +379,11 @@ def _execute(tasks, *, jobs: int, warm: bool, workdir: Path, out, clock) -> dict
             zygote.close()
 
 
-def _worker_init(zygote) -> None:
+def _worker_init(zygote, parent_pid: int | None = None) -> None:
+    from .guard import die_with_parent
     from .kernels import use_zygote
 
+    die_with_parent(parent_pid or os.getppid())  # a killed render leaves no orphan workers
     if zygote is not None:
         zygote.detach()  # the parent alone holds the zygote's lifeline pipe
     use_zygote(zygote)
@@ -414,10 +426,13 @@ def _records(plan: list[Page], keys, metas, done, previous, cache) -> list[dict]
         if failed:
             rec["failure"] = new["failure"]
             rec["seconds"] = new.get("seconds")
+        # A page kept from the previous site keeps the parameters (and source) it was rendered with
+        params = rec.get("parameters", p.parameters) if rec.get("stale") else p.parameters
         rec.update(
             report=p.report.id,
             lang=p.lang,
-            parameters=p.parameters,
+            parameters=params,
+            source=params.get("source") if p.uses_records else None,
             notebook=p.report.notebook_relpath,
             wanted_cache_key=keys[rel],
         )
@@ -450,6 +465,10 @@ def _publish(site_dir, plan, records, manifest, cache, checks, previous, clock) 
         clock.mark("site checks")
         if problems:
             return problems
+        from .guard import fsync_tree, make_public
+
+        make_public(tmp)  # mkdtemp made it 0700: a web server under another user must read it
+        fsync_tree(tmp)  # on disk before the rename publishes it
         swap_in(tmp, site_dir)
         return []
     finally:
@@ -471,6 +490,9 @@ def _copy_pages(dest: Path, records, plan, site_dir: Path, cache) -> None:
         else:
             src = site_dir / p.lang / "tables" / p.slug
             copy_page(site_dir / p.relpath, src, dest, p.relpath, p.slug)
+    from .guard import point_language_switches
+
+    point_language_switches(dest, records, pages)  # only to pages in this site
 
 
 def run_site_checks(checks: list, site: Path) -> list[str]:

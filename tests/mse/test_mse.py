@@ -281,9 +281,10 @@ def test_non_informative_lists_are_dropped():
     both = mse.estimate(
         pd.DataFrame({"A": [1, 1], "B": [0, 1], "C": [0, 1], "count": [4, 3]}), n_boot=0
     )
-    assert not both.ok
-    assert both.problem["code"] == "fewer_than_two_informative"
-    assert both.dropped_lists == {"A": "holds_everyone", "C": "same_as:B"}
+    # A holds every observed person: the estimate is the number observed (issue 14, point 11),
+    # never an estimate from the other lists that could fall below it
+    assert both.ok and both.total == both.n_observed == 7 and both.dark == 0
+    assert [n["code"] for n in both.notes] == ["list_holds_everyone"]
 
 
 def test_absurd_extrapolation_is_flagged():

@@ -273,12 +273,33 @@ def children_counts(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# The tables of the audit page that count rows by institution are one system for a reader
+# (issue 14): the accepted rows of an institution appear in several of them, its read rows
+# in the ingestion table. Their links let the gate protect them jointly (see ``linked``).
+ROWS_READ = "rows_read"
+
+
+def accepted_link(lang: str, columns: str | None = None, estimates: bool = False):
+    """The link of a table of accepted rows by institution (and ``columns``)."""
+    from .linked import Link
+
+    return Link(
+        ROWS_READ,
+        rows="institution",
+        columns=columns,
+        fixed={"status": "accepted"},
+        label_column=L("col_institution", lang) if estimates else None,
+    )
+
+
 def children_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts = children_counts(records)
     counts.index = [_inst(i, lang) for i in counts.index]
     counts.index.name = L("col_institution", lang)
     counts.columns = [L(f"age_group_{c}", lang) for c in counts.columns]
-    return dc.gate_counts(counts, name="records_of_children", k=k)
+    return dc.gate_counts(
+        counts, name="records_of_children", k=k, link=accepted_link(lang, columns="age_group")
+    )
 
 
 # ============================================================================ consent, purpose, retention
@@ -382,6 +403,7 @@ def identifier_table(
         kind="estimates",
         observed=L("col_records", lang),
         k=k,
+        link=accepted_link(lang, estimates=True),
     )
 
 
@@ -467,7 +489,9 @@ def reidentification_counts(risk: list[Reidentification], k: int, lang: str):
     ]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
     frame.index.name = L("col_institution", lang)
-    return dc.gate_counts(frame, name="records_by_class_size", k=k)
+    return dc.gate_counts(
+        frame, name="records_by_class_size", k=k, link=accepted_link(lang, columns="class_size")
+    )
 
 
 def reidentification_table(risk: list[Reidentification], lang: str, k: int) -> PublishedTable:
@@ -494,7 +518,12 @@ def reidentification_table(risk: list[Reidentification], lang: str, k: int) -> P
         }
     )
     return publish_table(
-        table, name="reidentification_risk", kind="estimates", observed=L("col_records", lang), k=k
+        table,
+        name="reidentification_risk",
+        kind="estimates",
+        observed=L("col_records", lang),
+        k=k,
+        link=accepted_link(lang, estimates=True),
     )
 
 
@@ -725,7 +754,18 @@ def ingestion_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts.index = [_inst(i, lang) for i in counts.index]
     counts.index.name = L("col_institution", lang)
     counts.columns = [L("col_accepted", lang), L("col_rejected", lang)]
-    return dc.gate_counts(counts, name="accepted_and_quarantined", k=k)
+    from .linked import Link
+
+    link = Link(
+        ROWS_READ,
+        rows="institution",
+        columns="status",
+        labels={
+            L("col_accepted", lang): {"status": "accepted"},
+            L("col_rejected", lang): {"status": "quarantined"},
+        },
+    )
+    return dc.gate_counts(counts, name="accepted_and_quarantined", k=k, link=link)
 
 
 # ============================================================================ the checklist

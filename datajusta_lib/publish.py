@@ -205,6 +205,7 @@ def publish_table(
     quasi_identifiers: Sequence[str] = (),
     sensitive: Sequence[str] = (),
     allow_records: bool = False,
+    link=None,
     **count_options,
 ) -> PublishedTable:
     """Pass ``df`` through the gate for its ``kind`` and stamp it (see the module docstring).
@@ -220,7 +221,9 @@ def publish_table(
     if not name:
         raise ValueError("every published table needs a name (its CSV file name)")
     if kind == "counts":
-        return dc.gate_counts(df, name=name, k=k, rounding=rounding, **count_options)
+        return dc.gate_counts(df, name=name, k=k, rounding=rounding, link=link, **count_options)
+    if link is not None and kind != "estimates":
+        raise TypeError(f"link= applies to counts and estimates tables, not {kind!r}")
     if count_options:
         raise TypeError(f"unexpected options for kind {kind!r}: {sorted(count_options)}")
     if isinstance(df, pd.Series):
@@ -242,7 +245,7 @@ def publish_table(
                 f"table {name!r}: kind='estimates' needs observed=<record count column(s)>"
             )
         frame, gate = dc.gate_estimates(
-            df, name=name, observed=observed, k=k, label_columns=label_columns
+            df, name=name, observed=observed, k=k, label_columns=label_columns, link=link
         )
     elif kind == "metadata":
         if not origin:

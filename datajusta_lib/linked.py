@@ -299,9 +299,12 @@ class Finding:
         )
 
 
-def joint_findings(parts: list[Part]) -> list[Finding]:
+def joint_findings(parts: list[Part], focus: Part | None = None) -> list[Finding]:
     """Solve the page's system (every part at once) and return the hidden cells that are not
     protected: recovered exactly, provably between 1 and k-1, or shown in another table.
+
+    ``focus``: a part just added to parts already verified together; only the hidden cells
+    tied to it (through unknowns and lines) can have changed, so only they are judged.
 
     Raises :class:`disclosure.DisclosureError` when the tables contradict each other (two
     values for one key, or lines that do not add up): the links are then declared wrongly."""
@@ -365,6 +368,8 @@ def joint_findings(parts: list[Part]) -> list[Finding]:
     for i in np.flatnonzero(both):
         findings.append(Finding(_key_of(ids, i), known[i], known[i], where[i], shown_in[i]))
     check = hidden & np.isnan(known)
+    if focus is not None:
+        check &= _touching(structure, known, {ids[key] for key in _all_keys(focus)})
     values = _complete_truth(structure, truth) if np.isfinite(truth).any() else None
     failing = dc.unprotected_cells(
         structure,
@@ -380,6 +385,41 @@ def joint_findings(parts: list[Part]) -> list[Finding]:
         for i in failing:
             findings.append(Finding(_key_of(ids, i), lo[i], hi[i], where.get(i, []), []))
     return findings
+
+
+def _all_keys(part: Part) -> set[str]:
+    out = set(part.keys)
+    for extra_parts, total in part.extra:
+        out |= {*extra_parts, total}
+    return out
+
+
+def _touching(structure: dc.Structure, known: np.ndarray, seeds: set[int]) -> np.ndarray:
+    """Unknown cells connected to ``seeds`` by lines through unknown cells (the groups of
+    hidden cells whose ranges a new table can change)."""
+    unknown = np.isnan(known)
+    parent = list(range(len(known)))
+
+    def find(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for parts, total in structure.lines:
+        members = [c for c in (*parts, total) if unknown[c]]
+        for m in members[1:]:
+            parent[find(m)] = find(members[0])
+    # a seed that is known still reaches the unknown cells of its lines
+    roots = set()
+    for c in seeds:
+        if unknown[c]:
+            roots.add(find(c))
+    for parts, total in structure.lines:
+        cells = (*parts, total)
+        if any(c in seeds for c in cells):
+            roots |= {find(c) for c in cells if unknown[c]}
+    return np.array([unknown[c] and find(c) in roots for c in range(len(known))], dtype=bool)
 
 
 def _key_of(ids: dict[str, int], i: int) -> str:
@@ -513,6 +553,17 @@ def _note(name: str) -> dict | None:
     return {"page_tables_checked": len(_LEDGER), "all_protected": True}
 
 
+def _adds_nothing(new: Part, seen: dict[str, set]) -> bool:
+    """True when every number the new table shares with earlier tables is shown by it and was
+    already shown by one of them: the system of the earlier tables gains no known value, the
+    new table's hidden cells no tie, so the table's own gate is the whole check."""
+    shown = {key for c, key in enumerate(new.keys) if new.published[c] and np.isfinite(new.shown[c])}
+    for key in _all_keys(new):
+        if key in seen and (key not in shown or "shown" not in seen[key]):
+            return False
+    return True
+
+
 def _joint_suppression(
     name, part_for, structure, values, hidden, secondary, *, lines=True, fixed=()
 ):
@@ -520,11 +571,13 @@ def _joint_suppression(
     others = _others(name)
     if not others:
         return hidden, secondary
-    seen = {}
+    seen: dict[str, set] = {}  # how earlier tables hold each key: shown, hidden, virtual
     for p in others:
         for c, key in enumerate(p.keys):
             if p.published[c]:
                 seen.setdefault(key, set()).add("hidden" if np.isnan(p.shown[c]) else "shown")
+        for key in _all_keys(p) - {k for c, k in enumerate(p.keys) if p.published[c]}:
+            seen.setdefault(key, set()).add("virtual")
     probe = part_for(hidden)
     shown_elsewhere = {key for key, s in seen.items() if "shown" in s}
     hidden = hidden.copy()
@@ -542,11 +595,15 @@ def _joint_suppression(
         return h, s
 
     def failures(h) -> int:
-        return len(joint_findings([*others, part_for(h)]))
+        new = part_for(h)
+        return len(joint_findings([*others, new], focus=new))
 
     hidden, secondary = completed(hidden, secondary)
+    if _adds_nothing(part_for(hidden), seen):
+        return hidden, secondary
     while True:
-        found = joint_findings([*others, part_for(hidden)])
+        new = part_for(hidden)
+        found = joint_findings([*others, new], focus=new)
         if not found:
             return hidden, secondary
         cands = [

@@ -706,8 +706,12 @@ def site_problems(
     pages = site_pages(case_study, site)
     if not pages:
         return None
+    from . import linked
+
     disclosure = [
-        p for p in dc.site_check(site) if any(pg.relative_to(site).as_posix() in p for pg in pages)
+        p
+        for p in dc.site_check(site) + linked.site_check(site)
+        if any(pg.relative_to(site).as_posix() in p for pg in pages)
     ]
     names = scanner.default_name_index()
     files = list(pages)

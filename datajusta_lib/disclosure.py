@@ -868,9 +868,7 @@ def gate_estimates(
         vals = np.append(counts, counts.sum())
         known = np.where(np.append(hide, False), np.nan, vals)
         primary = (vals >= 1) & (vals <= k - 1)
-        failing = unprotected_cells(
-            structure_1d(len(counts)), known, k, vals, primary, floor=floor
-        )
+        failing = unprotected_cells(structure_1d(len(counts)), known, k, vals, primary, floor=floor)
         if failing:
             raise DisclosureError(
                 f"table {name!r}: hidden row {failing[0]} recoverable from {col!r}"

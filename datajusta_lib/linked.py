@@ -557,7 +557,9 @@ def _adds_nothing(new: Part, seen: dict[str, set]) -> bool:
     """True when every number the new table shares with earlier tables is shown by it and was
     already shown by one of them: the system of the earlier tables gains no known value, the
     new table's hidden cells no tie, so the table's own gate is the whole check."""
-    shown = {key for c, key in enumerate(new.keys) if new.published[c] and np.isfinite(new.shown[c])}
+    shown = {
+        key for c, key in enumerate(new.keys) if new.published[c] and np.isfinite(new.shown[c])
+    }
     for key in _all_keys(new):
         if key in seen and (key not in shown or "shown" not in seen[key]):
             return False
@@ -584,9 +586,9 @@ def _joint_suppression(
     secondary = secondary.copy()
     cell_lines = structure.cell_lines()
     for c, key in enumerate(probe.keys):
-        if "hidden" in seen.get(key, ()) and key not in shown_elsewhere and not hidden[c]:
-            if c not in fixed:
-                hidden[c] = secondary[c] = True  # hidden earlier on the page: hide it here too
+        hidden_before = "hidden" in seen.get(key, ()) and key not in shown_elsewhere
+        if hidden_before and not hidden[c] and c not in fixed:
+            hidden[c] = secondary[c] = True  # hidden earlier on the page: hide it here too
 
     def completed(h, s):
         h, s = h.copy(), s.copy()

@@ -16,6 +16,7 @@ import pytest
 
 from datajusta_lib import audit as au
 from datajusta_lib import disclosure as dc
+
 try:  # absent before issue 14: the attacks below then show what the old gate published
     from datajusta_lib import linked
 except ImportError:  # pragma: no cover

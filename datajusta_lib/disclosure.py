@@ -239,18 +239,22 @@ def _bound(comp: _Component, i: int, upper: bool) -> float:
 
 
 def feasible_intervals(
-    structure: Structure, known: np.ndarray, floor=None
+    structure: Structure, known: np.ndarray, floor=None, cells=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each unknown cell (NaN in ``known``), the smallest and largest value the known
     cells, the additive lines and the lower bound ``floor`` (0 by default; 1 when the
     publication shows its zeros) allow (two linear programmes per cell; ``inf`` when
     unbounded). Known cells get their own value. Raises if the known values are
     inconsistent. The bounds are integers: these constraint matrices are totally
-    unimodular and the bounds are whole numbers."""
+    unimodular and the bounds are whole numbers. ``cells``: bound only these unknown cells
+    (the others stay NaN)."""
     known = np.asarray(known, dtype=float)
     lo, hi = known.copy(), known.copy()
+    wanted = None if cells is None else {int(c) for c in cells}
     for comp in _components(structure, known, floor):
         for i, cell in enumerate(comp.cells):
+            if wanted is not None and int(cell) not in wanted:
+                continue
             lo[cell] = _bound(comp, i, upper=False)
             hi[cell] = _bound(comp, i, upper=True)
     return lo, hi

@@ -299,12 +299,15 @@ class Finding:
         )
 
 
-def joint_findings(parts: list[Part], focus: Part | None = None) -> list[Finding]:
+def joint_findings(
+    parts: list[Part], focus: Part | None = None, bounds: bool = True
+) -> list[Finding]:
     """Solve the page's system (every part at once) and return the hidden cells that are not
     protected: recovered exactly, provably between 1 and k-1, or shown in another table.
 
     ``focus``: a part just added to parts already verified together; only the hidden cells
     tied to it (through unknowns and lines) can have changed, so only they are judged.
+    ``bounds=False``: do not compute the exact ranges of the failing cells (for messages).
 
     Raises :class:`disclosure.DisclosureError` when the tables contradict each other (two
     values for one key, or lines that do not add up): the links are then declared wrongly."""
@@ -381,7 +384,10 @@ def joint_findings(parts: list[Part], focus: Part | None = None) -> list[Finding
         check=check,
     )
     if failing:
-        lo, hi = dc.feasible_intervals(structure, known, floor=floor)
+        if bounds:
+            lo, hi = dc.feasible_intervals(structure, known, floor=floor, cells=failing)
+        else:
+            lo = hi = np.full(n, np.nan)
         for i in failing:
             findings.append(Finding(_key_of(ids, i), lo[i], hi[i], where.get(i, []), []))
     return findings
@@ -598,14 +604,14 @@ def _joint_suppression(
 
     def failures(h) -> int:
         new = part_for(h)
-        return len(joint_findings([*others, new], focus=new))
+        return len(joint_findings([*others, new], focus=new, bounds=False))
 
     hidden, secondary = completed(hidden, secondary)
     if _adds_nothing(part_for(hidden), seen):
         return hidden, secondary
     while True:
         new = part_for(hidden)
-        found = joint_findings([*others, new], focus=new)
+        found = joint_findings([*others, new], focus=new, bounds=False)
         if not found:
             return hidden, secondary
         cands = [
@@ -617,6 +623,7 @@ def _joint_suppression(
             and probe.keys[c] not in shown_elsewhere
         ]
         if not cands:
+            found = joint_findings([*others, new], focus=new)  # with the ranges, to explain
             raise dc.DisclosureError(
                 f"table {name!r}: cannot protect the page's tables jointly: "
                 + "; ".join(f.message() for f in found[:3])

@@ -61,7 +61,9 @@ class Link:
 
     For an estimates table, ``label_column`` names the column whose values are the row labels
     and ``observed`` the count column (defaults: the first label column and the only observed
-    column).
+    column). Its rows must cover the universe under the fixed conditions (they add up to the
+    total with those conditions, which the table does not publish): link an estimates table
+    only when its rows are every category.
     """
 
     universe: str
@@ -546,8 +548,10 @@ def protect_rows(
     hidden = np.append(np.asarray(hide, dtype=bool), False)
     secondary = hidden & ~np.append(primary, False)
     if _ACTIVE:
+        # lines=True: the estimates gate treats the observed total as known, so a row hidden
+        # here gets a complement as the gate's own rule wants
         hidden, _ = _joint_suppression(
-            name, part_for, structure, values, hidden, secondary, lines=False, fixed=[n]
+            name, part_for, structure, values, hidden, secondary, lines=True, fixed=[n]
         )
         _LEDGER[name] = part_for(hidden)
     return hidden[:n], _note(name)

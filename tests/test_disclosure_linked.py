@@ -324,3 +324,44 @@ def test_the_undated_cell_of_the_trafficking_page_is_not_total_minus_coverage():
     recovered = None if total == SUP else int(total) - dated
     # before the fix: 23 - 20 = 3
     assert recovered is None
+
+
+PDI_REGIONS = {  # the trafficking page's PDI regions table as published before issue 14
+    "Arica y Parinacota": 97,
+    "Tarapacá": 73,
+    "Antofagasta": 91,
+    "Atacama": SUP,
+    "Coquimbo": 12,
+    "Valparaíso": 52,
+    "Metropolitana": 488,
+    "O'Higgins": 16,
+    "Maule": 41,
+    "Ñuble": 6,
+    "Biobío": 47,
+    "La Araucanía": 13,
+    "Los Ríos": 11,
+    "Los Lagos": 15,
+    "Aysén": SUP,
+    "Magallanes": 51,
+    "missing (left blank)": 28,
+    "Total": 1044,
+}
+
+
+def test_the_published_pdi_regions_table_pinned_two_cells_between_1_and_2():
+    # one of the 14 cells (per language) of the site rendered before issue 14: Atacama +
+    # Aysén = 1044 - 1041 = 3, each at least 1 since zeros are shown: each is 1 or 2
+    csv = "Region,n\n" + "".join(f"{r},{v}\n" for r, v in PDI_REGIONS.items())
+    gate = dc.gate_counts(pd.Series({"a": 30, "b": 2}, name="n"), name="t").gate
+    gate = dict(gate, label_columns=["Region"], count_columns=["n"])
+    problems = dc.check_counts_csv(csv, gate)
+    assert len(problems) == 2 and all("narrowed to [1, 2]" in p for p in problems), problems
+    # the gate now hides a third region (the smallest, Ñuble's 6)
+    counts = {
+        r: (1 if r == "Atacama" else 2 if r == "Aysén" else v) for r, v in PDI_REGIONS.items()
+    }
+    del counts["Total"]
+    g = dc.gate_counts(pd.Series(counts, name="n"), name="regions_pdi")
+    t = read(g).set_index("category")["n"]
+    assert t["Atacama"] == t["Aysén"] == t["Ñuble"] == SUP
+    assert dc.check_counts_csv(g.csv, g.gate) == []

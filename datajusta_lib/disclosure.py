@@ -14,8 +14,9 @@ A table of counts drawn from records reaches the site only through :func:`gate_c
    pattern, to a fixed point;
 4. **verification**: for every hidden cell, two small linear programmes give the range of
    values the published table still allows (the attacker's view: visible cells, totals,
-   counts >= 0). A cell is protected when the range is not a single value, does not prove
-   the cell holds between 1 and k-1 people (its lower end is 0 or its upper end >= k), and,
+   and hidden cells >= 1, since zeros are shown). A cell is protected when the range is not
+   a single value, does not prove the cell holds between 1 and k-1 people (its upper end
+   >= k), and,
    for primary cells, reaches above the true value. Failures get more suppression until
    every hidden cell is protected. The constraint matrices of one- and two-way tables with
    margins are totally unimodular, so the LP bounds are the integer bounds;

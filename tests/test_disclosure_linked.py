@@ -365,3 +365,34 @@ def test_the_published_pdi_regions_table_pinned_two_cells_between_1_and_2():
     t = read(g).set_index("category")["n"]
     assert t["Atacama"] == t["Aysén"] == t["Ñuble"] == SUP
     assert dc.check_counts_csv(g.csv, g.gate) == []
+
+
+def test_a_table_that_cannot_protect_an_earlier_difference_is_refused():
+    # accepted (149) and read (152) rows are both shown by earlier tables: the quarantined 3
+    # of a later table is their difference whatever that table hides
+    banner("synthetic", "en")
+    names = ["Carabineros", "Fiscalía"]
+    dc.gate_estimates(
+        pd.DataFrame({"Institution": names, "Records": [149, 1931]}),
+        name="accepted",
+        observed="Records",
+        link=linked.Link("rows_read", rows="institution", fixed={"status": "accepted"}),
+    )
+    dc.gate_estimates(
+        pd.DataFrame({"Institution": names, "Read": [152, 1951]}),
+        name="read",
+        observed="Read",
+        link=linked.Link("rows_read", rows="institution"),
+    )
+    link = linked.Link(
+        "rows_read",
+        rows="institution",
+        columns="status",
+        labels={"Accepted": {"status": "accepted"}, "Quarantined": {"status": "quarantined"}},
+    )
+    counts = pd.DataFrame({"Accepted": [149, 1931], "Quarantined": [3, 20]}, index=names)
+    with pytest.raises(dc.DisclosureError) as err:
+        dc.gate_counts(counts, name="accepted_and_quarantined", link=link)
+    message = str(err.value)
+    assert "cannot protect the page's tables jointly" in message
+    assert "row 'Carabineros' column 'Quarantined'" in message and "[3, 3]" in message

@@ -12,6 +12,14 @@ many cells are small, as in regional tables of rare events) and, median of ``--r
 
 Both verifications must agree (every hidden cell protected); the script fails otherwise.
 
+Then **a page of linked tables** (issue 14), shaped like a case-study page: a coverage table
+of dated records per institution and, for each of 6 institutions, its volumes by year (15
+years and an undated row, with the dated subtotal declared) and 6 distributions of its dated
+records (16 categories), Poisson counts. Timed: gating every table on its own (no page: the
+baseline), gating them on a page (each table suppressed against the earlier ones), and the
+site-level joint check of the published tables (``linked.joint_findings``). The joint check
+must find nothing; the script fails otherwise.
+
     .venv/bin/python benchmarks/disclosure.py
     .venv/bin/python benchmarks/disclosure.py --repeats 5
 """
@@ -32,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from datajusta_lib.gate import disclosure as dc  # noqa: E402
-from datajusta_lib.gate.publish import gate_counts  # noqa: E402
+from datajusta_lib.gate import linked  # noqa: E402
+from datajusta_lib.gate.publish import gate_counts, gate_estimates  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CASES = [  # (rows, columns, Poisson mean): region x institution, region x year, region x month
@@ -96,12 +105,97 @@ def main() -> int:
         )
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
+    page = page_benchmark(rng, args)
+    if page is None:
+        return 1
+    print(pd.DataFrame([page]).to_string(index=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "disclosure.json").write_text(
-        json.dumps({"k": args.k, "repeats": args.repeats, "results": rows}, indent=1),
+        json.dumps({"k": args.k, "repeats": args.repeats, "results": rows, "page": page}, indent=1),
         encoding="utf-8",
     )
     return 0
+
+
+def page_tables(rng) -> tuple[pd.DataFrame, list]:
+    """The coverage table and, per institution, its volumes and distributions."""
+    years = [str(y) for y in range(2011, 2026)]
+    coverage, per_inst = [], []
+    for i in range(6):
+        inst = f"inst{i}"
+        vol = pd.Series(rng.poisson(6.0, size=len(years)), index=years, name="n")
+        dated = int(vol.sum())
+        vol.loc["undated"] = int(rng.integers(1, 5))
+        dists = []
+        for _ in range(6):
+            shares = rng.dirichlet(np.full(16, 0.7))
+            dists.append(
+                pd.Series(
+                    rng.multinomial(dated, shares), index=[f"c{j}" for j in range(16)], name="n"
+                )
+            )
+        coverage.append({"institution": inst, "records": dated})
+        per_inst.append((inst, vol, dists))
+    return pd.DataFrame(coverage), per_inst
+
+
+def gate_page(coverage: pd.DataFrame, per_inst: list, k: int, on_page: bool) -> list:
+    years = [str(y) for y in range(2011, 2026)]
+    if on_page:
+        linked.start_page()
+    else:
+        linked.stop_page()
+    out = []
+    cov = linked.Link("page_records", rows="institution", fixed={"dated": "yes"})
+    out.append(
+        (
+            "coverage",
+            "estimates",
+            *gate_estimates(coverage, name="coverage", observed="records", k=k, link=cov),
+        )
+    )
+    for inst, vol, dists in per_inst:
+        link = linked.Link(
+            "page_records",
+            rows="period",
+            fixed={"institution": inst},
+            labels={"undated": {"dated": "no"}},
+            groups=(({"dated": "yes"}, tuple(years)),),
+        )
+        g = gate_counts(vol, name=f"volumes_{inst}", k=k, link=link)
+        out.append((g.name, "counts", g.table, g.gate))
+        for d, s in enumerate(dists):
+            link = linked.Link(
+                "page_records", rows=f"dim{d}", fixed={"institution": inst, "dated": "yes"}
+            )
+            g = gate_counts(s, name=f"dim{d}_{inst}", k=k, link=link)
+            out.append((g.name, "counts", g.table, g.gate))
+    linked.stop_page()
+    return out
+
+
+def page_benchmark(rng, args) -> dict | None:
+    coverage, per_inst = page_tables(rng)
+    t_alone, _ = timed(lambda: gate_page(coverage, per_inst, args.k, False), args.repeats)
+    t_page, tables = timed(lambda: gate_page(coverage, per_inst, args.k, True), args.repeats)
+    parts = [
+        linked.part_from_csv(name, kind, gate, frame.to_csv(index=False))
+        for name, kind, frame, gate in tables
+    ]
+    t_check, findings = timed(lambda: linked.joint_findings(parts), args.repeats)
+    if findings:
+        print("page: the joint check found unprotected cells:", [f.message() for f in findings])
+        return None
+    hidden = sum(int(p.hidden.sum()) for p in parts)
+    return {
+        "page": f"{len(tables)} linked tables",
+        "cells": sum(len(p.keys) for p in parts),
+        "hidden": hidden,
+        "gate_alone_s": round(t_alone, 3),
+        "gate_on_page_s": round(t_page, 3),
+        "ratio_page_over_alone": round(t_page / t_alone, 2),
+        "site_joint_check_s": round(t_check, 3),
+    }
 
 
 if __name__ == "__main__":

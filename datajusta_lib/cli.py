@@ -469,7 +469,9 @@ def scan_command(
     index = scanner.default_name_index() if names else scanner.NameIndex.build([])
     problems = scanner.problems(scanner.scan_path(path, names=index))
     if disclosure and path.is_dir():
-        problems += dc.site_check(path)
+        from .gate import linked
+
+        problems += dc.site_check(path) + linked.site_check(path)  # + tables of a page jointly
     for p in problems:
         typer.echo(p)
     typer.echo(f"{len(problems)} problem(s) in {path}", err=True)

@@ -193,6 +193,9 @@ def banner(source: str, lang: str = "es") -> None:
     if source not in ("synthetic", "private", "published"):
         raise ValueError(f"source must be synthetic, private or published, got {source!r}")
     css = f"dj-banner dj-banner-{source}"
+    from ..gate.linked import start_page
+
+    start_page()  # a page starts here: its linked tables are protected jointly from now on
     display(
         HTML(
             f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>'

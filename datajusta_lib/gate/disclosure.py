@@ -14,8 +14,9 @@ A table of counts drawn from records reaches the site only through :func:`gate_c
    pattern, to a fixed point;
 4. **verification**: for every hidden cell, two small linear programmes give the range of
    values the published table still allows (the attacker's view: visible cells, totals,
-   counts >= 0). A cell is protected when the range is not a single value, does not prove
-   the cell holds between 1 and k-1 people (its lower end is 0 or its upper end >= k), and,
+   and hidden cells >= 1, since zeros are shown). A cell is protected when the range is not
+   a single value, does not prove the cell holds between 1 and k-1 people (its upper end
+   >= k), and,
    for primary cells, reaches above the true value. Failures get more suppression until
    every hidden cell is protected. The constraint matrices of one- and two-way tables with
    margins are totally unimodular, so the LP bounds are the integer bounds;
@@ -51,6 +52,9 @@ TOTAL = "Total"
 DEFAULT_K = 5
 K_ENV = "DATAJUSTA_K"
 DEFAULT_L = 2
+# Zeros are published, so a reader knows that every hidden cell holds at least 1: the
+# protection check bounds hidden cells below by 1, not 0 (issue 14, point 7).
+HIDDEN_FLOOR = 1
 
 
 class DisclosureError(ValueError):
@@ -143,24 +147,40 @@ class _Component:
     cells: np.ndarray
     a_eq: np.ndarray
     b_eq: np.ndarray
+    floor: np.ndarray | None = None  # lowest value each hidden cell may take (default 0)
+
+    def lower(self, i: int) -> float:
+        return 0.0 if self.floor is None else float(self.floor[i])
 
     def solve(self, objective: np.ndarray, cap: float | None = None):
-        """Minimise ``objective`` over x >= 0 (and x <= ``cap``); returns (status, x):
+        """Minimise ``objective`` over x >= floor (and x <= ``cap``); returns (status, x):
         0 optimal, 2 infeasible, 3 unbounded."""
+        floor = np.zeros(self.cells.size) if self.floor is None else self.floor
         res = linprog(
             objective,
             A_eq=self.a_eq,
             b_eq=self.b_eq,
-            bounds=[(0, cap)] * self.cells.size,
+            bounds=[(float(f), None if cap is None else max(cap, float(f))) for f in floor],
             method="highs",
         )
         return res.status, (res.x if res.status == 0 else None)
 
 
-def _components(structure: Structure, known: np.ndarray) -> list[_Component]:
+def _floors(known: np.ndarray, floor) -> np.ndarray:
+    """``floor`` (a number or one value per cell) as one lower bound per cell."""
+    out = np.zeros(known.shape, dtype=float)
+    if floor is not None:
+        out[:] = floor
+    return out
+
+
+def _components(structure: Structure, known: np.ndarray, floor=None) -> list[_Component]:
     """Split the hidden (NaN) cells into independent groups and write each group's lines as
-    equalities over its hidden cells (known cells move to the right-hand side)."""
+    equalities over its hidden cells (known cells move to the right-hand side). ``floor``:
+    the lowest value a hidden cell may take (a number or one per cell; default 0). When the
+    publication shows its zeros, a hidden cell is at least 1, and the reader knows it."""
     unknown = np.isnan(known)
+    floors = _floors(known, floor)
     parent = {c: c for c in np.flatnonzero(unknown)}
 
     def find(c):
@@ -204,7 +224,7 @@ def _components(structure: Structure, known: np.ndarray) -> list[_Component]:
             rows.append(coef)
             rhs.append(b)
         a_eq = np.array(rows) if rows else np.zeros((0, cells.size))
-        out.append(_Component(cells, a_eq, np.array(rhs)))
+        out.append(_Component(cells, a_eq, np.array(rhs), floors[cells]))
     return out
 
 
@@ -215,20 +235,27 @@ def _bound(comp: _Component, i: int, upper: bool) -> float:
     if status == 2:
         raise DisclosureError("the published cells do not add up to their totals")
     if status == 3:
-        return math.inf if upper else 0.0
+        return math.inf if upper else comp.lower(i)
     return round(float(x[i]), 6)
 
 
-def feasible_intervals(structure: Structure, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def feasible_intervals(
+    structure: Structure, known: np.ndarray, floor=None, cells=None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each unknown cell (NaN in ``known``), the smallest and largest value the known
-    cells, the additive lines and non-negativity allow (two linear programmes per cell;
-    ``inf`` when unbounded). Known cells get their own value. Raises if the known values
-    are inconsistent. The bounds are integers: these constraint matrices are totally
-    unimodular."""
+    cells, the additive lines and the lower bound ``floor`` (0 by default; 1 when the
+    publication shows its zeros) allow (two linear programmes per cell; ``inf`` when
+    unbounded). Known cells get their own value. Raises if the known values are
+    inconsistent. The bounds are integers: these constraint matrices are totally
+    unimodular and the bounds are whole numbers. ``cells``: bound only these unknown cells
+    (the others stay NaN)."""
     known = np.asarray(known, dtype=float)
     lo, hi = known.copy(), known.copy()
-    for comp in _components(structure, known):
+    wanted = None if cells is None else {int(c) for c in cells}
+    for comp in _components(structure, known, floor):
         for i, cell in enumerate(comp.cells):
+            if wanted is not None and int(cell) not in wanted:
+                continue
             lo[cell] = _bound(comp, i, upper=False)
             hi[cell] = _bound(comp, i, upper=True)
     return lo, hi
@@ -251,8 +278,14 @@ def unprotected_cells(
     k: int,
     values: np.ndarray | None = None,
     primary: np.ndarray | None = None,
+    floor=None,
+    check: np.ndarray | None = None,
 ) -> list[int]:
     """The hidden (NaN) cells of ``known`` that fail :func:`cell_protected`.
+
+    ``floor``: the lowest value a hidden cell may take (see :func:`feasible_intervals`).
+    ``check``: the cells to judge (default every hidden cell; other unknowns, such as a
+    total no table publishes, only constrain).
 
     The rule only gets easier to meet as an interval widens, so any feasible tables found
     along the way give inner bounds that certify most cells at once (a few LPs per group of
@@ -262,13 +295,14 @@ def unprotected_cells(
     known = np.asarray(known, dtype=float)
     cell_lines = structure.cell_lines()
     failing: list[int] = []
-    for comp in _components(structure, known):
-        failing += _component_failures(comp, cell_lines, k, values, primary)
+    for comp in _components(structure, known, floor):
+        failing += _component_failures(comp, cell_lines, k, values, primary, check)
     return failing
 
 
-def _component_failures(comp: _Component, cell_lines, k, values, primary) -> list[int]:
+def _component_failures(comp: _Component, cell_lines, k, values, primary, check=None) -> list[int]:
     n = comp.cells.size
+    judged = np.ones(n, dtype=bool) if check is None else np.asarray(check)[comp.cells]
     seen_lo = np.full(n, math.inf)
     seen_hi = np.full(n, -math.inf)
     if values is not None:  # the true table is one feasible point
@@ -278,6 +312,8 @@ def _component_failures(comp: _Component, cell_lines, k, values, primary) -> lis
     is_primary = primary[comp.cells] if primary is not None else np.zeros(n, dtype=bool)
 
     def ok(i: int) -> bool:
+        if not judged[i]:
+            return True
         return cell_protected(seen_lo[i], seen_hi[i], k, true_v[i], bool(is_primary[i]))
 
     # Feasible tables inside a box (still feasible without it): push up, then down, groups of
@@ -334,16 +370,21 @@ class Suppression:
         return self.primary | self.secondary
 
     def intervals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Exact range of each hidden cell given the published cells (visible: own value)."""
-        return feasible_intervals(self.structure, np.where(self.suppressed, np.nan, self.values))
+        """Exact range of each hidden cell given the published cells (visible: own value)
+        and that a hidden cell is at least 1 (zeros are shown)."""
+        known = np.where(self.suppressed, np.nan, self.values)
+        return feasible_intervals(self.structure, known, floor=HIDDEN_FLOOR)
 
     def verification(self) -> dict:
         """Re-checks every hidden cell (``suppress`` only returns protected tables)."""
         known = np.where(self.suppressed, np.nan, self.values)
-        failing = unprotected_cells(self.structure, known, self.k, self.values, self.primary)
+        failing = unprotected_cells(
+            self.structure, known, self.k, self.values, self.primary, floor=HIDDEN_FLOOR
+        )
         return {
             "method": "linear_programming",
             "rule": "range not a single value; not provably 1..k-1; primary cells may exceed their value",
+            "hidden_lower_bound": HIDDEN_FLOOR,
             "cells_checked": int(self.suppressed.sum()),
             "all_protected": not failing,
         }
@@ -413,12 +454,15 @@ def suppress(structure: Structure, values: Sequence[int], k: int) -> Suppression
     _complete_lines(structure, values, hidden, secondary, cell_lines)
     while True:
         known = np.where(hidden, np.nan, values)
-        failing = unprotected_cells(structure, known, k, values, primary)
+        failing = unprotected_cells(structure, known, k, values, primary, floor=HIDDEN_FLOOR)
         if not failing:
             return Suppression(values, primary, secondary, structure, k)
         counts = _line_counts(structure, hidden)
         added = False
+        touched: set[int] = set()  # lines that got a new hidden cell in this pass
         for c in failing:
+            if touched & set(cell_lines[c]):
+                continue  # re-check before hiding more on the same line
             neighbours = {
                 m for li in cell_lines[c] for m in (*structure.lines[li][0], structure.lines[li][1])
             }
@@ -429,6 +473,7 @@ def suppress(structure: Structure, values: Sequence[int], k: int) -> Suppression
                 best = _choose(cands, values, cell_lines, counts, None, structure.is_margin)
                 hidden[best] = True
                 secondary[best] = True
+                touched |= set(cell_lines[best])
                 counts = _line_counts(structure, hidden)
                 added = True
         if not added:  # everything non-zero is hidden: nothing more can be done (or needed)
@@ -585,6 +630,12 @@ def _count_columns(table: CountTable) -> list[str]:
 
 
 # ======================================================================== checking a published CSV
+def published_floor(gate: dict) -> int:
+    """The lowest value a reader knows a hidden cell holds: 1 when the table shows its
+    zeros (its stamp says so), else 0."""
+    return HIDDEN_FLOOR if gate.get("zeros") == "shown" else 0
+
+
 def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list[str]:
     """Re-check a published counts CSV from the reader's side; returns the problems found.
 
@@ -643,12 +694,13 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
     else:
         structure = structure_2d(r, len(cols) - 1)
         known = values.ravel()
+    floor = published_floor(gate)
     try:
-        failing = unprotected_cells(structure, known, k_use)
+        failing = unprotected_cells(structure, known, k_use, floor=floor)
     except DisclosureError as exc:
         return [str(exc)]
     if failing:
-        lo, hi = feasible_intervals(structure, known)
+        lo, hi = feasible_intervals(structure, known, floor=floor)
     for cell in failing:
         i, j = (cell, 0) if gate.get("shape") == "1d" else divmod(cell, len(cols))
         problems.append(
@@ -659,69 +711,6 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
 
 
 # ======================================================================== estimates
-def gate_estimates(
-    df: pd.DataFrame,
-    *,
-    name: str,
-    observed: str | Sequence[str],
-    k: int | None = None,
-    label_columns: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, dict]:
-    """Gate a table of statistics computed from records (model estimates, shares, rates).
-
-    Each row must carry the number(s) of records behind it in the ``observed`` column(s).
-    Those columns are treated as one-way tables whose totals are known; rows whose observed
-    counts are hidden by small-cell (and complementary) suppression show ``[c]`` in every
-    non-label column, so no estimate or share from fewer than k records is visible.
-    """
-    k = resolve_k(k)
-    observed = [observed] if isinstance(observed, str) else list(observed)
-    if not observed:
-        raise DisclosureError(f"table {name!r}: estimates need the observed count column(s)")
-    missing = [c for c in observed if c not in df.columns]
-    if missing:
-        raise DisclosureError(f"table {name!r}: no observed count column {missing}")
-    labels = (
-        list(label_columns)
-        if label_columns is not None
-        else [c for c in df.columns if c not in observed and _is_label_column(df[c])]
-    )
-    hide = np.zeros(len(df), dtype=bool)
-    checks = []
-    for col in observed:
-        counts = _as_counts(df[[col]], f"{name}.{col}")[:, 0]
-        res = suppress(structure_1d(len(counts)), np.append(counts, counts.sum()), k)
-        hide |= res.suppressed[:-1]
-        checks.append(col)
-    # re-verify every observed column with the union pattern
-    for col in observed:
-        counts = _as_counts(df[[col]], f"{name}.{col}")[:, 0]
-        vals = np.append(counts, counts.sum())
-        known = np.where(np.append(hide, False), np.nan, vals)
-        primary = (vals >= 1) & (vals <= k - 1)
-        failing = unprotected_cells(structure_1d(len(counts)), known, k, vals, primary)
-        if failing:
-            raise DisclosureError(
-                f"table {name!r}: hidden row {failing[0]} recoverable from {col!r}"
-            )
-    out = df.reset_index(drop=True).astype(object)
-    value_cols = [c for c in out.columns if c not in labels]
-    out.loc[hide, value_cols] = SUPPRESSED
-    gate = {
-        "passed": True,
-        "rule": "estimates_from_at_least_k_records",
-        "k": k,
-        "label_columns": labels,
-        "observed_columns": observed,
-        "value_columns": value_cols,
-        "suppressed_marker": SUPPRESSED,
-        "suppressed_rows": int(hide.sum()),
-        "rows": len(out),
-        "verification": {"method": "linear_programming", "observed_totals_assumed_known": True},
-    }
-    return out, gate
-
-
 def _is_label_column(col: pd.Series) -> bool:
     """A column of words only (no value parses as a number): it names rows, it is not a
     statistic, so it stays visible on a hidden row."""

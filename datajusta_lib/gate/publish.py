@@ -13,7 +13,7 @@ gated objects (``show_figure(..., counts=...)``). Kinds:
   (:func:`gate_counts`).
 - ``estimates``: statistics computed from records (model estimates, shares, rates); each row
   carries the observed record count(s) behind it and rows resting on fewer than k records
-  are hidden (:func:`datajusta_lib.gate.disclosure.gate_estimates`).
+  are hidden (:func:`gate_estimates`).
 - ``metadata``: tables about the data's structure (codebooks, field lists, checklists) that
   hold no statistic about people; the caller names the origin (e.g. ``data/codebooks``).
 - ``records``: record-level output. Refused unless ``allow_records=True`` and the table is
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import disclosure as dc
+from . import linked
 
 TABLE_MIMETYPE = "application/vnd.datajusta.table+json"
 KINDS = ("published", "counts", "estimates", "metadata", "records")
@@ -205,6 +206,7 @@ def publish_table(
     quasi_identifiers: Sequence[str] = (),
     sensitive: Sequence[str] = (),
     allow_records: bool = False,
+    link=None,
     **count_options,
 ) -> PublishedTable:
     """Pass ``df`` through the gate for its ``kind`` and stamp it (see the module docstring).
@@ -220,7 +222,9 @@ def publish_table(
     if not name:
         raise ValueError("every published table needs a name (its CSV file name)")
     if kind == "counts":
-        return gate_counts(df, name=name, k=k, rounding=rounding, **count_options)
+        return gate_counts(df, name=name, k=k, rounding=rounding, link=link, **count_options)
+    if link is not None and kind != "estimates":
+        raise TypeError(f"link= applies to counts and estimates tables, not {kind!r}")
     if count_options:
         raise TypeError(f"unexpected options for kind {kind!r}: {sorted(count_options)}")
     if isinstance(df, pd.Series):
@@ -241,8 +245,8 @@ def publish_table(
             raise ValueError(
                 f"table {name!r}: kind='estimates' needs observed=<record count column(s)>"
             )
-        frame, gate = dc.gate_estimates(
-            df, name=name, observed=observed, k=k, label_columns=label_columns
+        frame, gate = gate_estimates(
+            df, name=name, observed=observed, k=k, label_columns=label_columns, link=link
         )
     elif kind == "metadata":
         if not origin:
@@ -276,6 +280,7 @@ def gate_counts(
     missing: str = "—",
     label: str | None = None,
     count_label: str = "n",
+    link=None,
 ):
     """Pass a table of counts through the disclosure gate; returns a ``GatedCounts``.
 
@@ -283,6 +288,8 @@ def gate_counts(
     DataFrame of counts (index = row categories, columns = column categories). ``k``
     defaults to the configured threshold and may only be raised. ``rounding``: round every
     visible count (totals included) to a multiple of this base after suppression.
+    ``link``: a :class:`datajusta_lib.gate.linked.Link` saying what the cells count, so that the
+    tables of one page are protected jointly (see ``linked``).
     """
     k = dc.resolve_k(k)
     table = (
@@ -301,7 +308,16 @@ def gate_counts(
         )
     )
     result = dc.suppress(table.structure(), table.augmented(), k)
+    page_note = None
+    if link is not None:
+        from . import linked
+
+        if rounding is not None:
+            raise dc.DisclosureError(f"table {name!r}: a linked table cannot be rounded")
+        result, page_note = linked.protect_counts(name, table, result, link)
     verification = result.verification()
+    if page_note:
+        verification["page"] = page_note
     if not verification["all_protected"]:  # dc.suppress() guarantees it; never publish otherwise
         raise dc.DisclosureError(f"table {name!r}: a hidden cell could be recovered")
     shown = result.values
@@ -334,6 +350,8 @@ def gate_counts(
         "rounding": {"base": rounding, "rule": "nearest_multiple_half_up"} if rounding else None,
         "verification": verification,
     }
+    if link is not None:
+        gate["link"] = link.to_json()
     return GatedCounts.create(
         name=name,
         kind="counts",
@@ -343,6 +361,98 @@ def gate_counts(
         result=result,
         shown=shown,
     )
+
+
+def gate_estimates(
+    df: pd.DataFrame,
+    *,
+    name: str,
+    observed: str | Sequence[str],
+    k: int | None = None,
+    label_columns: Sequence[str] | None = None,
+    link=None,
+) -> tuple[pd.DataFrame, dict]:
+    """Gate a table of statistics computed from records (model estimates, shares, rates).
+
+    Each row must carry the number(s) of records behind it in the ``observed`` column(s).
+    Those columns are treated as one-way tables whose totals are known; rows whose observed
+    counts are hidden by small-cell (and complementary) suppression show ``[c]`` in every
+    non-label column, so no estimate or share from fewer than k records is visible.
+    """
+    k = dc.resolve_k(k)
+    observed = [observed] if isinstance(observed, str) else list(observed)
+    if not observed:
+        raise dc.DisclosureError(f"table {name!r}: estimates need the observed count column(s)")
+    missing = [c for c in observed if c not in df.columns]
+    if missing:
+        raise dc.DisclosureError(f"table {name!r}: no observed count column {missing}")
+    labels = (
+        list(label_columns)
+        if label_columns is not None
+        else [c for c in df.columns if c not in observed and dc._is_label_column(df[c])]
+    )
+    hide = np.zeros(len(df), dtype=bool)
+    checks = []
+    for col in observed:
+        counts = dc._as_counts(df[[col]], f"{name}.{col}")[:, 0]
+        res = dc.suppress(dc.structure_1d(len(counts)), np.append(counts, counts.sum()), k)
+        hide |= res.suppressed[:-1]
+        checks.append(col)
+    # one observed column: a hidden row holds at least 1 record in it (zeros are shown);
+    # with several, a row hidden for one column may hold 0 in another
+    floor = dc.HIDDEN_FLOOR if len(observed) == 1 else 0
+    page_note = None
+    if link is not None:  # the tables of the page, jointly (see ``linked``)
+        link = link.with_defaults(label_column=labels[0] if labels else None, observed=observed[0])
+        if link.label_column not in df.columns or link.observed not in observed:
+            raise dc.DisclosureError(
+                f"table {name!r}: the link's label column {link.label_column!r} or observed "
+                f"column {link.observed!r} is not a column of the table"
+            )
+        counts = dc._as_counts(df[[link.observed]], f"{name}.{link.observed}")[:, 0]
+        hide, page_note = linked.protect_rows(
+            name,
+            link,
+            [str(x) for x in df[link.label_column]],
+            counts,
+            hide,
+            k,
+            floor if len(observed) == 1 else 0,
+        )
+    # re-verify every observed column with the union pattern
+    for col in observed:
+        counts = dc._as_counts(df[[col]], f"{name}.{col}")[:, 0]
+        vals = np.append(counts, counts.sum())
+        known = np.where(np.append(hide, False), np.nan, vals)
+        primary = (vals >= 1) & (vals <= k - 1)
+        failing = dc.unprotected_cells(
+            dc.structure_1d(len(counts)), known, k, vals, primary, floor=floor
+        )
+        if failing:
+            raise dc.DisclosureError(
+                f"table {name!r}: hidden row {failing[0]} recoverable from {col!r}"
+            )
+    out = df.reset_index(drop=True).astype(object)
+    value_cols = [c for c in out.columns if c not in labels]
+    out.loc[hide, value_cols] = dc.SUPPRESSED
+    gate = {
+        "passed": True,
+        "rule": "estimates_from_at_least_k_records",
+        "k": k,
+        "label_columns": labels,
+        "observed_columns": observed,
+        "value_columns": value_cols,
+        "suppressed_marker": dc.SUPPRESSED,
+        "suppressed_rows": int(hide.sum()),
+        "rows": len(out),
+        "zeros": "shown" if floor else "not_implied",
+        "verification": {"method": "linear_programming", "observed_totals_assumed_known": True},
+    }
+    if page_note:
+        gate["verification"]["page"] = page_note
+    if link is not None:
+        gate["link"] = link.to_json()
+    return out, gate
 
 
 def gated_sources(fig, counts) -> list:

@@ -268,12 +268,33 @@ def children_counts(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# The tables of the audit page that count rows by institution are one system for a reader
+# (issue 14): the accepted rows of an institution appear in several of them, its read rows
+# in the ingestion table. Their links let the gate protect them jointly (see ``linked``).
+ROWS_READ = "rows_read"
+
+
+def accepted_link(lang: str, columns: str | None = None, estimates: bool = False):
+    """The link of a table of accepted rows by institution (and ``columns``)."""
+    from ..gate.linked import Link
+
+    return Link(
+        ROWS_READ,
+        rows="institution",
+        columns=columns,
+        fixed={"status": "accepted"},
+        label_column=text("col_institution", lang) if estimates else None,
+    )
+
+
 def children_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts = children_counts(records)
     counts.index = [_inst(i, lang) for i in counts.index]
     counts.index.name = text("col_institution", lang)
     counts.columns = [text(f"age_group_{c}", lang) for c in counts.columns]
-    return gate_counts(counts, name="records_of_children", k=k)
+    return gate_counts(
+        counts, name="records_of_children", k=k, link=accepted_link(lang, columns="age_group")
+    )
 
 
 # ============================================================================ consent, purpose, retention
@@ -379,6 +400,7 @@ def identifier_table(
         kind="estimates",
         observed=text("col_records", lang),
         k=k,
+        link=accepted_link(lang, estimates=True),
     )
 
 
@@ -464,7 +486,9 @@ def reidentification_counts(risk: list[Reidentification], k: int, lang: str):
     ]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
     frame.index.name = text("col_institution", lang)
-    return gate_counts(frame, name="records_by_class_size", k=k)
+    return gate_counts(
+        frame, name="records_by_class_size", k=k, link=accepted_link(lang, columns="class_size")
+    )
 
 
 def reidentification_table(risk: list[Reidentification], lang: str, k: int) -> PublishedTable:
@@ -496,6 +520,7 @@ def reidentification_table(risk: list[Reidentification], lang: str, k: int) -> P
         kind="estimates",
         observed=text("col_records", lang),
         k=k,
+        link=accepted_link(lang, estimates=True),
     )
 
 
@@ -678,8 +703,12 @@ def site_problems(
     pages = site_pages(case_study, site)
     if not pages:
         return None
+    from ..gate import linked
+
     disclosure = [
-        p for p in dc.site_check(site) if any(pg.relative_to(site).as_posix() in p for pg in pages)
+        p
+        for p in dc.site_check(site) + linked.site_check(site)
+        if any(pg.relative_to(site).as_posix() in p for pg in pages)
     ]
     names = scanner.default_name_index()
     files = list(pages)
@@ -737,7 +766,18 @@ def ingestion_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts.index = [_inst(i, lang) for i in counts.index]
     counts.index.name = text("col_institution", lang)
     counts.columns = [text("col_accepted", lang), text("col_rejected", lang)]
-    return gate_counts(counts, name="accepted_and_quarantined", k=k)
+    from ..gate.linked import Link
+
+    link = Link(
+        ROWS_READ,
+        rows="institution",
+        columns="status",
+        labels={
+            text("col_accepted", lang): {"status": "accepted"},
+            text("col_rejected", lang): {"status": "quarantined"},
+        },
+    )
+    return gate_counts(counts, name="accepted_and_quarantined", k=k, link=link)
 
 
 # ============================================================================ the checklist

@@ -50,10 +50,36 @@ def _slug(value: str) -> str:
 
 
 def gate_series(
-    series: pd.Series, *, name: str, label: str, count_label: str, k: int | None = None
+    series: pd.Series,
+    *,
+    name: str,
+    label: str,
+    count_label: str,
+    k: int | None = None,
+    link=None,
 ) -> GatedCounts:
-    """Gate one institution's one-way counts (index = categories in display order)."""
-    return gate_counts(series.astype("int64"), name=name, label=label, count_label=count_label, k=k)
+    """Gate one institution's one-way counts (index = categories in display order).
+    ``link``: what the counts are, for the page's joint protection (``linked``)."""
+    return gate_counts(
+        series.astype("int64"), name=name, label=label, count_label=count_label, k=k, link=link
+    )
+
+
+# The records of a page (its selection, undated ones included) counted by several tables:
+# the coverage table (dated records per institution), each institution's volumes (by period,
+# with an undated row) and its distributions (dated records by region, nationality...). They
+# are one system for a reader (issue 14): e.g. undated = volumes total - coverage.
+PAGE_RECORDS = "page_records"
+
+
+def page_link(dimension: str | None, institution: str | None = None, **options):
+    """The link of a table of the page's records (``linked.Link``)."""
+    from ..gate.linked import Link
+
+    fixed = dict(options.pop("fixed", {}))
+    if institution is not None:
+        fixed["institution"] = institution
+    return Link(PAGE_RECORDS, rows=dimension, fixed=fixed, **options)
 
 
 def gated_frame(long: pd.DataFrame, key: str, gated: dict, drop_last: int = 0) -> pd.DataFrame:
@@ -221,6 +247,9 @@ class CasePage:
             kind="estimates",
             observed=[self._t("cs_col_shown")],
             k=self.k,
+            link=page_link(
+                "institution", fixed={"dated": "yes"}, label_column=self._t("institution")
+            ),
         )
 
     # ------------------------------------------------------------------ volumes
@@ -233,13 +262,21 @@ class CasePage:
         for inst in self.institutions:
             s = an.counts_series(long, inst, "period")
             # the undated records belong in the same table: its total is every record
+            periods = [str(p) for p in s.index]
             s.loc[self._t("cs_undated_row")] = self.sel.undated.get(inst, 0)
+            link = page_link(
+                "period",
+                self._name(inst),
+                labels={self._t("cs_undated_row"): {"dated": "no"}},
+                groups=(({"dated": "yes"}, tuple(periods)),),
+            )
             g = gate_series(
                 s,
                 name=f"volumes_{_slug(inst)}",
                 label=self._t(f"cs_axis_{freq}"),
                 count_label=unit_label(self.info[inst].unit, self.lang),
                 k=self.k,
+                link=link,
             )
             gated[inst] = g
             undated[inst] = float(g.visible.iloc[-1])
@@ -356,6 +393,7 @@ class CasePage:
                 label=label,
                 count_label=unit_label(self.info[inst].unit, self.lang),
                 k=self.k,
+                link=page_link(section, self._name(inst), fixed={"dated": "yes"}),
             )
         return gated_frame(long, key, gated), gated
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from datajusta_lib.gate import disclosure as dc
-from datajusta_lib.gate.publish import gate_counts
+from datajusta_lib.gate.publish import gate_counts, gate_estimates
 
 SUP = dc.SUPPRESSED
 
@@ -43,9 +43,9 @@ def test_one_way_hides_small_cell_and_its_smallest_complement():
     assert list(t["n"]) == [SUP, SUP, 12, 0, 25]
     assert g.gate["primary_suppressed"] == 1 and g.gate["secondary_suppressed"] == 1
     assert g.gate["k"] == 5 and g.gate["zeros"] == "shown"
-    # the reader can only say a + b = 13
+    # the reader can only say a + b = 13, each at least 1 (zeros are shown)
     lo, hi = g.result.intervals()
-    assert lo[0] == 0 and hi[0] == 13
+    assert lo[0] == 1 and hi[0] == 12
     assert dc.check_counts_csv(g.csv, g.gate) == []
 
 
@@ -121,7 +121,10 @@ def test_counts_from_records_with_fixed_categories():
     assert t.loc["05", "female"] == SUP
     assert dc.check_counts_csv(g.csv, g.gate) == []
     vis = g.visible
-    assert vis.loc["13", "female"] == 6 and np.isnan(vis.loc["05", "male"])
+    # the hidden females of 05 and "—" (1 + 3) would be 1..3 each with 13's 6 shown (a hidden
+    # cell is at least 1: zeros are shown), so 13's females are hidden too
+    assert np.isnan(vis.loc["13", "female"]) and np.isnan(vis.loc["05", "male"])
+    assert t.loc["13", "Total"] == 12 and t.loc["Total", "female"] == 10
 
 
 def test_bad_counts_are_refused():
@@ -275,7 +278,7 @@ def test_estimates_hide_rows_resting_on_few_records_with_a_complement():
             "estimate": [5.2, 61.0, 19.5, 0.0],
         }
     )
-    out, gate = dc.gate_estimates(est, name="mse", observed="n_observed")
+    out, gate = gate_estimates(est, name="mse", observed="n_observed")
     assert list(out["estimate"]) == [SUP, 61.0, SUP, 0.0]
     assert list(out["n_observed"]) == [SUP, 40, SUP, 0]
     assert list(out["region"]) == ["a", "b", "c", "d"]
@@ -288,7 +291,7 @@ def test_estimates_hide_rows_resting_on_few_records_with_a_complement():
 
 def test_estimates_need_observed_counts():
     with pytest.raises(dc.DisclosureError, match="observed"):
-        dc.gate_estimates(pd.DataFrame({"x": [1.0]}), name="t", observed="n")
+        gate_estimates(pd.DataFrame({"x": [1.0]}), name="t", observed="n")
 
 
 # ----------------------------------------------------------------------------- records

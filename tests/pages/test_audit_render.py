@@ -21,6 +21,7 @@ def rendered(tmp_path_factory, root):
 
     assert "datajusta_lib.gate.disclosure:site_check" in SITE_CHECKS
     assert "datajusta_lib.gate.scanner:site_check" in SITE_CHECKS
+    assert "datajusta_lib.gate.linked:site_check" in SITE_CHECKS
     tmp = tmp_path_factory.mktemp("render")
     spec = yaml.safe_load((root / "reports.yaml").read_text(encoding="utf-8"))
     reports = []
@@ -65,6 +66,14 @@ def test_a_full_render_has_no_identifier_and_every_table_passes_the_gate(rendere
     _, site = rendered
     assert sc.scan_path(site) == []
     assert dc.site_check(site) == []
+    # issue 14: no hidden cell recoverable from the other tables of its page
+    from datajusta_lib.gate import linked
+
+    assert linked.site_check(site) == []
+    ingestion = (
+        site / "en" / "tables" / "data_justice_audit--trafficking" / "accepted_and_quarantined.csv"
+    ).read_text(encoding="utf-8")
+    assert "Carabineros,[c],[c],[c]" in ingestion  # its total would give 152 - 149 = 3
     csvs = list(site.rglob("tables/*/*.csv"))
     assert len(csvs) >= 6 * 10
     counts_tables = [

@@ -18,6 +18,8 @@ _API = {
     "quarantine": "loading",
     "ingestion_summary": "loading",
     "published_figures": "published",
+    # real open data (data/open/, docs/open_data.md)
+    "open_series": "open_data",
     # contracts
     "validate": "contracts",
     "ValidationReport": "contracts",

@@ -126,9 +126,9 @@ class SeriesContractError(ValueError):
 
 def validate_series(df: pd.DataFrame, *, source: str = "<series>"):
     """Lazy validation (``ValidationReport``) of a series table, plus the duplicate-key rule."""
-    frame = df.reindex(columns=COLUMNS) if set(COLUMNS) <= set(df.columns) else df
-    report = validate(frame, SeriesModel, source=source)
-    return report
+    lineage = [c for c in ("source_file", "source_row") if c in df.columns]
+    frame = df.reindex(columns=[*COLUMNS, *lineage]) if set(COLUMNS) <= set(df.columns) else df
+    return validate(frame, SeriesModel, source=source)
 
 
 def check_series(df: pd.DataFrame, *, source: str) -> pd.DataFrame:
@@ -140,7 +140,7 @@ def check_series(df: pd.DataFrame, *, source: str) -> pd.DataFrame:
     out = report.accepted
     dup = out.duplicated(KEY, keep=False)
     if dup.any():
-        rows = (out.index[dup] + 2).tolist()[:10]  # +2: header line and 1-based
+        rows = (out["source_row"] if "source_row" in out.columns else out.index)[dup].tolist()[:10]
         raise ValueError(
             f"{source}: {int(dup.sum())} rows describe the same cell twice (rule unique_cell), "
             f"first rows {rows}"

@@ -48,6 +48,7 @@ SITE_CHECKS: list[str | Callable[[Path], list[str]]] = [
     "datajusta_lib.render_output:check_self_contained",
     "datajusta_lib.disclosure:site_check",
     "datajusta_lib.scanner:site_check",
+    "datajusta_lib.open_data.site_check:check_labels",  # real labelled real, synthetic synthetic
 ]
 CELL_TIMEOUT = 1800  # seconds one cell may run before its page fails
 KERNEL = "datajusta"

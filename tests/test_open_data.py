@@ -343,3 +343,47 @@ def test_eye_trauma_estimate_exceeds_the_observed_with_an_interval():
     lo, hi = res.interval
     assert 440 < lo < res.total < hi
     assert 500 < res.total < 700  # the original study's 3-list pairwise estimates: 322-617
+
+
+# ------------------------------------------------------------------ the open-data index
+def test_sentence_index_for_apremios_and_tortura_against_all_offences():
+    from datajusta_lib.open_data import measures
+
+    idx = measures.sentence_index((2019, 2021)).loc["Chile"]
+    assert (idx["cases_apremios_tortura"], idx["sentences_apremios_tortura"]) == (6527, 39)
+    assert (idx["cases_all"], idx["sentences_all"]) == (2032161, 252946)
+    assert idx["index_apremios_tortura"] < idx["index_all"] / 10
+
+
+def test_registered_share_index():
+    from datajusta_lib.open_data import measures
+
+    share = measures.registered_share()
+    assert share.loc[2019, "red_chilena"] == 65 and share.loc[2019, "registered_sernameg"] == 45
+    assert round(share.loc[2019, "share"], 1) == 69.2
+    assert share.index.min() == 2012  # the field exists from 2012
+
+
+def test_cde_stages_are_grouped_and_unknown_ones_refused():
+    from datajusta_lib.open_data import measures
+
+    suits = measures.cde_suits()
+    assert suits.to_numpy().sum() == 329
+    assert measures.cde_stage("DIscusión") == measures.cde_stage("Contestación ")
+    with pytest.raises(ValueError, match="unknown stage"):
+        measures.cde_stage("Casación")
+
+
+def test_femicide_rates_per_100000_women_2019_2023():
+    from datajusta_lib.open_data import measures
+
+    counts = measures.region_counts(
+        "attempted_femicide",
+        institution="SERNAMEG",
+        phenomenon="femicide_frustrated",
+        dataset=measures.SERNAMEG_DS,
+    )
+    rates = measures.region_rates(counts, (2019, 2023), sex="female").set_index("region_code")
+    assert rates["n"].sum() == 109 + 151 + 164 + 180 + 259
+    assert rates.loc["13", "rate"] == pytest.approx(100_000 * 195 / rates.loc["13", "population"])
+    assert len(rates) == 16

@@ -237,8 +237,7 @@ def _femicide(lang: str) -> None:
         if by == "relation" and lang == "en":
             tab.index = [measures.RELATION_EN[i] for i in tab.index]
         tab.columns = [t(f"reg_{c.replace(' ', '_').replace('ó', 'o')}", lang) for c in tab.columns]
-        g = _gate(tab, f"open_red_chilena_registered_by_{by}")
-        vis = _visible(g)
+        g, vis = _gate_lines(tab, f"open_red_chilena_registered_by_{by}", "label")
         title = t(f"af_red_title_{by}", lang)
         sub = ch.subtitle(
             _pub("RED_CHILENA", lang), _unit("victims", lang), _as_of("femicidios_chile"), lang
@@ -250,7 +249,6 @@ def _femicide(lang: str) -> None:
             xlabel=t("af_red_xlabel", lang),
             lang=lang,
             stacked=True,
-            totals=g.totals["rows"],
         )
         _show(
             fig,
@@ -428,8 +426,7 @@ def _protest(lang: str) -> None:
     ):
         if which == "region":
             tab.index = [ch.region_label(c) for c in tab.index]
-        g = _gate(tab, f"open_indh_victims_by_{which}_institution")
-        vis = _visible(g)
+        g, vis = _gate_lines(tab, f"open_indh_victims_by_{which}_institution", "label")
         title = t(f"pv_indh_title_{which}", lang)
         sub = ch.subtitle(_pub("INDH", lang), _unit("victims", lang), t("pv_indh_date", lang), lang)
         fig = ch.hbars(
@@ -439,7 +436,6 @@ def _protest(lang: str) -> None:
             xlabel=t("stacked_xlabel", lang, unit=_unit("victims", lang)),
             lang=lang,
             stacked=True,
-            totals=g.totals["rows"],
         )
         _show(
             fig,
@@ -456,7 +452,7 @@ def _protest(lang: str) -> None:
     g1 = _gate(st, "open_pacto_status_2023")
     cde = measures.cde_suits()
     cde.columns = [t(f"cde_{c.replace(' ', '_').lower()}", lang) for c in cde.columns]
-    g2 = _gate(cde, "open_cde_suits_stage_outcome")
+    g2, vis2 = _gate_lines(cde, "open_cde_suits_stage_outcome", "label")
     vis1 = _visible(g1)
     vis1.columns = [_unit("persons", lang)]
     title = t("pv_pacto_title", lang)
@@ -469,7 +465,6 @@ def _protest(lang: str) -> None:
         g1,
         lang,
     )
-    vis2 = _visible(g2)
     title = t("pv_cde_title", lang)
     sub = ch.subtitle(_pub("CDE", lang), _unit("suits", lang), "2024-01-31", lang)
     fig = ch.hbars(
@@ -479,7 +474,6 @@ def _protest(lang: str) -> None:
         xlabel=t("stacked_xlabel", lang, unit=_unit("suits", lang)),
         lang=lang,
         stacked=True,
-        totals=g2.totals["rows"],
     )
     _show(
         fig,
@@ -665,8 +659,7 @@ def _trafficking(lang: str) -> None:
     tab = measures.pjud_by_court(phen, "court_cases", "PJUD_GARANTIA")
     tab.index = [i.replace("Corte de Apelaciones de ", "") for i in tab.index]
     tab.columns = [names[c] for c in tab.columns]
-    g = _gate(tab, "open_pjud_trafficking_by_appeals_court")
-    vis = _visible(g)
+    g, vis = _gate_lines(tab, "open_pjud_trafficking_by_appeals_court", "label")
     title = t("tp_court_title", lang)
     sub = ch.subtitle(_pub("PJUD", lang), _unit("court_cases", lang), _as_of("ds_pjud"), lang)
     fig = ch.hbars(vis, title=title, sub=sub, xlabel=_unit("court_cases", lang), lang=lang)

@@ -387,3 +387,27 @@ def test_femicide_rates_per_100000_women_2019_2023():
     assert rates["n"].sum() == 109 + 151 + 164 + 180 + 259
     assert rates.loc["13", "rate"] == pytest.approx(100_000 * 195 / rates.loc["13", "population"])
     assert len(rates) == 16
+
+
+def test_every_open_data_text_exists_in_both_languages(root):
+    import re
+
+    import yaml
+
+    texts = yaml.safe_load(
+        (root / "datajusta_lib/open_data/texts.yaml").read_text(encoding="utf-8")
+    )
+    assert all(
+        set(v) == {"es", "en"} and all(s.strip() for s in v.values()) for v in texts.values()
+    )
+    used = set()
+    for path in [
+        *root.glob("datajusta_lib/open_data/*.py"),
+        root / "notebooks/open_data_index.ipynb",
+    ]:
+        used |= set(
+            re.findall(r"""\bt\(\s*\\?["']([a-z0-9_]+)\\?["']""", path.read_text(encoding="utf-8"))
+        )
+    prefixes = {u for u in used if u.endswith("_")}  # t("s_" + unit)
+    assert all(any(k.startswith(p) for k in texts) for p in prefixes)
+    assert used and not sorted(used - prefixes - set(texts))

@@ -84,9 +84,11 @@ def _gate_lines(df: pd.DataFrame, name: str, kind: str) -> tuple[list, pd.DataFr
     """Each column (one line of a chart) through the gate on its own, so that a small count
     in one series does not hide cells of another; returns the gated tables and the visible
     values (columns as given)."""
+    from .geo import normalise
+
     gates, cols = [], {}
-    for i, col in enumerate(df.columns):
-        g = _gate(df[col].rename("n"), f"{name}_{i + 1}")
+    for col in df.columns:
+        g = _gate(df[col].rename("n"), f"{name}_{normalise(col).replace(' ', '_')}"[:120])
         gates.append(g)
         cols[col] = _visible(g, kind).iloc[:, 0]
     return gates, pd.DataFrame(cols)
@@ -783,8 +785,7 @@ def show_territorial(case_study: str, lang: str = "es") -> None:
 
     cnt = pd.DataFrame(counts).reindex(canon.regions()["code"]).fillna(0)
     cnt.index = [ch.region_label(c) for c in cnt.index]
-    g = _gate(cnt, f"open_terr_counts_{case_study}")
-    vis = _visible(g)
+    g, vis = _gate_lines(cnt, f"open_terr_counts_{case_study}", "label")
     title = t(f"terr_counts_title_{case_study}", lang)
     sub = ch.subtitle(
         pubs, t(f"terr_units_{case_study}", lang), " / ".join(_as_of(s) for s in srcs), lang

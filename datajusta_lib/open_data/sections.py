@@ -674,7 +674,7 @@ def _trafficking(lang: str) -> None:
     )
 
     say(t("tp_published_text", lang))
-    from ..published import published_figures
+    from ..published import metric_label, published_figures
 
     figs = published_figures("trafficking")
     prot = figs[figs["metric"] == "persons_entering_victim_protocol"].copy()
@@ -728,7 +728,7 @@ def _trafficking(lang: str) -> None:
                 "tp_mitp_text",
                 lang,
                 items="; ".join(
-                    f"{r.value:g} ({r.metric.replace('_', ' ')}, {r.period_start:%Y}–{r.period_end:%Y}, {r.source_url})"
+                    f"{r.value:g} ({metric_label(r.metric, lang)}, {r.period_start:%Y}–{r.period_end:%Y}, {r.source_url})"
                     for r in figs_mitp.itertuples()
                 ),
             )

@@ -18,6 +18,8 @@ _API = {
     "quarantine": "ingest.loading",
     "ingestion_summary": "ingest.loading",
     "published_figures": "ingest.published",
+    # real open data (data/open/, docs/open_data.md)
+    "open_series": "open_data",
     # contracts
     "validate": "core.contracts",
     "ValidationReport": "core.contracts",

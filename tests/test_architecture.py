@@ -25,7 +25,8 @@ ALLOWED = {
     "analysis": {"core", "ingest", "gate"},
     "mse": {"core", "ingest", "gate", "analysis"},
     "site": {"core", "gate", "analysis"},
-    "pages": {"core", "ingest", "gate", "analysis", "mse", "site"},
+    "open_data": {"core", "ingest", "gate", "analysis", "mse"},
+    "pages": {"core", "ingest", "gate", "analysis", "mse", "site", "open_data"},
 }
 # The command line and the public facade (``dj.*``, resolved lazily by name) sit on top.
 TOP = {"datajusta_lib", "datajusta_lib.cli"}

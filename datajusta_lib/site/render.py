@@ -49,6 +49,7 @@ SITE_CHECKS: list[str | Callable[[Path], list[str]]] = [
     "datajusta_lib.gate.disclosure:site_check",
     "datajusta_lib.gate.scanner:site_check",
     "datajusta_lib.gate.linked:site_check",  # tables of one page protected jointly
+    "datajusta_lib.open_data.site_check:check_labels",  # real labelled real, synthetic synthetic
 ]
 CELL_TIMEOUT = 1800  # seconds one cell may run before its page fails
 KERNEL = "datajusta"

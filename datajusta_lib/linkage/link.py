@@ -226,11 +226,11 @@ def link(
     from splink import Linker
 
     if quiet:
-        logging.getLogger("splink").setLevel(logging.WARNING)
+        logging.getLogger("splink").setLevel(logging.ERROR)
     db = _db_api(engine, spark)
     model = splink_settings(settings, data.columns, case_study)
     frame = db.register(data) if engine == "duckdb" else db.register(spark_frame(data, db))
-    linker = Linker(frame, model, log_level=logging.WARNING if quiet else logging.INFO)
+    linker = Linker(frame, model, log_level=logging.ERROR if quiet else logging.INFO)
     tr = settings["training"]
     present = [r for r in tr["deterministic_rules"]]
     linker.training.estimate_probability_two_random_records_match(

@@ -152,8 +152,8 @@ def plot_alluvial(visible_flows: pd.Series, lang: str = "es", title: str | None 
 
     ``visible_flows``: counts indexed 'i:from → j:to' (NaN or missing = suppressed)."""
     import matplotlib.pyplot as plt
-    from matplotlib.path import Path as MPath
     from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MPath
 
     v = pd.to_numeric(visible_flows, errors="coerce").dropna()
     v = v[v > 0]
@@ -169,7 +169,7 @@ def plot_alluvial(visible_flows: pd.Series, lang: str = "es", title: str | None 
     for i, s, j, t, n in parsed:
         size[(i, s)] = size.get((i, s), 0)
         size[(j, t)] = size.get((j, t), 0) + n
-    for i, s, j, t, n in parsed:
+    for i, s, _j, _t, n in parsed:
         if i == cols[0]:
             size[(i, s)] += n
     total = max(sum(n for (c, _), n in size.items() if c == col) for col in cols) or 1

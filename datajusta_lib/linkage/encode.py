@@ -175,6 +175,13 @@ class BloomEncoder:
         return np.frombuffer(buf, dtype="<i8").reshape(len(filters), self.bits // 64).copy()
 
 
+def _encode_distinct(be: BloomEncoder, values: pd.Series, tokens) -> np.ndarray:
+    """Filters of each value, computed once per distinct value (missing: an empty filter)."""
+    codes, uniq = pd.factorize(pd.Series(values, dtype=object).reset_index(drop=True))
+    table = be.words([be.encode(tokens(v)) for v in uniq] + [0])
+    return table[np.where(codes < 0, len(uniq), codes)]
+
+
 def blip(words: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
     """Flip every bit with probability p (randomised response), chunk by chunk."""
     if p <= 0 or not len(words):
@@ -183,7 +190,7 @@ def blip(words: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
     step = 8192
     for s in range(0, len(out), step):
         chunk = out[s : s + step]
-        flips = rng.random((len(chunk), chunk.shape[1] * 64)) < p
+        flips = rng.random((len(chunk), chunk.shape[1] * 64), dtype=np.float32) < p
         chunk ^= np.packbits(flips, axis=1, bitorder="little").view("<i8")
     return out
 
@@ -221,7 +228,9 @@ def _encode_date(out, table, field, prefix, secret, enc, rng) -> None:
     out[f"{prefix}_hash"] = keyed_hashes(iso, secret, field)
     spec = enc.get(field) or enc["birth_date"]
     be = BloomEncoder(secret, field, int(spec["bits"]), int(spec["k"]), spec["hashing"])
-    words = blip(be.words([be.encode(date_tokens(d)) for d in days]), float(enc["blip"]), rng)
+    words = blip(
+        _encode_distinct(be, iso, lambda v: date_tokens(pd.Timestamp(v))), float(enc["blip"]), rng
+    )
     has = days.notna().to_numpy()
     words[~has] = 0
     for i, c in enumerate(filter_columns(f"{prefix}_bf", be.bits)):
@@ -254,7 +263,9 @@ def encode_table(
     norm = [normalise_name(v) for v in names]
     spec = enc["name"]
     be = BloomEncoder(secret, "name", int(spec["bits"]), int(spec["k"]), spec["hashing"])
-    words = blip(be.words([be.encode(bigrams(t)) for t in norm]), float(enc["blip"]), rng)
+    words = blip(
+        _encode_distinct(be, pd.Series(norm, dtype=object), bigrams), float(enc["blip"]), rng
+    )
     has = np.array([t is not None for t in norm])
     words[~has] = 0
     for i, c in enumerate(filter_columns("name_bf", be.bits)):

@@ -154,8 +154,15 @@ def add_lsh(df: pd.DataFrame, settings: dict, prefix: str = "name_bf") -> pd.Dat
     )
     rng = np.random.default_rng(int(spec.get("seed", 0)))
     has = df[_pop_column(prefix)].notna().to_numpy()
+    # sample among informative bits only: a bit set in nearly every name (a common bigram) or
+    # in almost none says little and makes a few huge blocks
+    rate = bits[has].mean(axis=0) if has.any() else np.zeros(bits.shape[1])
+    lo, hi = spec.get("bit_rate", [0.1, 0.6])
+    usable = np.flatnonzero((rate >= lo) & (rate <= hi))
+    if len(usable) < per:
+        usable = np.arange(bits.shape[1])
     for b in range(bands):
-        pos = rng.choice(bits.shape[1], size=per, replace=False)
+        pos = rng.choice(usable, size=per, replace=False)
         val = (bits[:, pos].astype(np.int64) << np.arange(per)).sum(axis=1)
         out[f"name_lsh_{b + 1}"] = pd.array(np.where(has, val, 0), dtype="Int64")
         out.loc[~has, f"name_lsh_{b + 1}"] = pd.NA
@@ -206,8 +213,13 @@ def link(
     threshold: float | None = None,
     spark=None,
     quiet: bool = True,
+    link_type: str = "dedupe_only",
 ) -> LinkageResult:
-    """Link encoded records (one frame, an ``institution`` column per record)."""
+    """Link encoded records (one frame, an ``institution`` column per record).
+
+    ``link_type="dedupe_only"`` (default) links every list with every other and within
+    itself; ``"link_only"`` compares records of different institutions only (lists known to
+    hold no duplicates)."""
     t0 = time.perf_counter()
     settings = settings or linkage_settings()
     threshold = float(
@@ -229,7 +241,12 @@ def link(
         logging.getLogger("splink").setLevel(logging.ERROR)
     db = _db_api(engine, spark)
     model = splink_settings(settings, data.columns, case_study)
-    frame = db.register(data) if engine == "duckdb" else db.register(spark_frame(data, db))
+    model["link_type"] = link_type
+    if link_type == "link_only":
+        parts = [g for _, g in data.groupby("institution", sort=True)]
+        frame = [_register(db, g, engine, f"list_{i}") for i, g in enumerate(parts)]
+    else:
+        frame = _register(db, data, engine, "records")
     linker = Linker(frame, model, log_level=logging.ERROR if quiet else logging.INFO)
     tr = settings["training"]
     present = [r for r in tr["deterministic_rules"]]
@@ -250,11 +267,19 @@ def link(
     )
     pairs = pred.as_pandas_dataframe()
     cl = clusters_sdf.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    if cl["unique_id"].dtype == object or isinstance(cl["unique_id"].dtype, pd.StringDtype):
+        # link_only: splink prefixes ids with their dataset ('list_0-__-17')
+        cl["unique_id"] = (
+            cl["unique_id"].astype(str).str.rsplit("-__-", n=1).str[-1].astype("int64")
+        )
     model_json = linker.misc.save_model_to_json()
-    lineage = data[ID_COLS]
+    lineage = data[[c for c in ID_COLS if c in data.columns]]
     clusters = lineage.merge(cl, on="unique_id", how="left")
-    clusters["cluster_id"] = clusters["cluster_id"].fillna(clusters["unique_id"]).astype(np.int64)
-    clusters["cluster_id"] = pd.factorize(clusters["cluster_id"])[0]
+    own = "own-" + clusters["unique_id"].astype(str)  # a record linked to nothing
+    clusters["cluster_id"] = (
+        clusters["cluster_id"].astype(object).where(clusters["cluster_id"].notna(), own)
+    )
+    clusters["cluster_id"] = pd.factorize(clusters["cluster_id"].astype(str))[0]
     pairs = pairs[
         [
             "unique_id_l",
@@ -275,6 +300,12 @@ def link(
         seconds=time.perf_counter() - t0,
         model=model_json,
     )
+
+
+def _register(db, data: pd.DataFrame, engine: str, name: str):
+    if engine == "duckdb":
+        return db.register(data, dataset_display_name=name)
+    return db.register(spark_frame(data, db), dataset_display_name=name)
 
 
 def spark_frame(data: pd.DataFrame, db):

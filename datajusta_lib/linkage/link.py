@@ -214,12 +214,14 @@ def link(
     spark=None,
     quiet: bool = True,
     link_type: str = "dedupe_only",
+    trained: dict | None = None,
 ) -> LinkageResult:
     """Link encoded records (one frame, an ``institution`` column per record).
 
     ``link_type="dedupe_only"`` (default) links every list with every other and within
     itself; ``"link_only"`` compares records of different institutions only (lists known to
-    hold no duplicates)."""
+    hold no duplicates). ``trained``: a model from an earlier run (``result.model``) to score
+    with as it is, without training again."""
     t0 = time.perf_counter()
     settings = settings or linkage_settings()
     threshold = float(
@@ -247,20 +249,11 @@ def link(
         frame = [_register(db, g, engine, f"list_{i}") for i, g in enumerate(parts)]
     else:
         frame = _register(db, data, engine, "records")
-    linker = Linker(frame, model, log_level=logging.ERROR if quiet else logging.INFO)
-    tr = settings["training"]
-    present = [r for r in tr["deterministic_rules"]]
-    linker.training.estimate_probability_two_random_records_match(
-        present, recall=float(tr["deterministic_recall"])
-    )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=float(tr["u_max_pairs"]), seed=int(tr["seed"])
-    )
-    for rule in tr["em_blocking_rules"]:
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        except Exception as e:  # noqa: BLE001 - a rule with no pairs (a list without ids)
-            logging.getLogger(__name__).info("EM on %s skipped: %s", rule, e)
+    if trained is not None:
+        linker = Linker(frame, trained, log_level=logging.ERROR if quiet else logging.INFO)
+    else:
+        linker = Linker(frame, model, log_level=logging.ERROR if quiet else logging.INFO)
+        _train(linker, settings)
     pred = linker.inference.predict(threshold_match_probability=0.01)
     clusters_sdf = linker.clustering.cluster_pairwise_predictions_at_threshold(
         pred, threshold_match_probability=threshold
@@ -300,6 +293,22 @@ def link(
         seconds=time.perf_counter() - t0,
         model=model_json,
     )
+
+
+def _train(linker, settings: dict) -> None:
+    tr = settings["training"]
+    present = [r for r in tr["deterministic_rules"]]
+    linker.training.estimate_probability_two_random_records_match(
+        present, recall=float(tr["deterministic_recall"])
+    )
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=float(tr["u_max_pairs"]), seed=int(tr["seed"])
+    )
+    for rule in tr["em_blocking_rules"]:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except Exception as e:  # noqa: BLE001 - a rule with no pairs (a list without ids)
+            logging.getLogger(__name__).info("EM on %s skipped: %s", rule, e)
 
 
 def _register(db, data: pd.DataFrame, engine: str, name: str):

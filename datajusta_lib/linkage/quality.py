@@ -210,16 +210,13 @@ def mse_with_links(
     ):
         r = mse.estimate(recs, key_col=key, n_boot=n_boot, seed=seed)
         row = r.as_row()
+        keep = ("observed", "dark", "total", "lower", "upper", "model", "problem")
         out.append(
             {
                 "case_study": case_study,
                 "links": links,
-                "lists": ", ".join(r.lists) if hasattr(r, "lists") else "",
-                **{
-                    k: row[k]
-                    for k in row
-                    if k in ("observed", "estimate", "lower", "upper", "unobserved", "model")
-                },
+                "lists": ", ".join(r.lists),
+                **{k: row[k] for k in keep},
             }
         )
     return pd.DataFrame(out)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -98,25 +100,25 @@ def linkage(case_study: str, source: str = "synthetic") -> tuple[pd.DataFrame, l
         )
         return got["encoded"], res
     encoded, res = lk.link_case_study(case_study, source, key=key, seed=SEED)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.parent.iterdir():
-        if old != folder and old.is_dir():
-            for f in old.iterdir():
-                f.unlink()
-            old.rmdir()
-    encoded.to_parquet(folder / "encoded.parquet", index=False)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    encoded.to_parquet(tmp / "encoded.parquet", index=False)
     for n in names[1:]:
-        getattr(res, n).to_parquet(folder / f"{n}.parquet", index=False)
-    (folder / "meta.json").write_text(
-        json.dumps(
-            {
-                "threshold": res.threshold,
-                "engine": res.engine,
-                "seconds": res.seconds,
-                "model": res.model,
-            }
-        )
-    )
+        getattr(res, n).to_parquet(tmp / f"{n}.parquet", index=False)
+    meta = {
+        "threshold": res.threshold,
+        "engine": res.engine,
+        "seconds": res.seconds,
+        "model": res.model,
+    }
+    (tmp / "meta.json").write_text(json.dumps(meta))
+    for old in folder.parent.iterdir():  # one cached version per case study
+        if old.is_dir() and old.name != folder.name and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.replace(tmp, folder)  # atomic; another page may have finished first
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
     return encoded, res
 
 
@@ -133,7 +135,7 @@ def summary_text(encoded: pd.DataFrame, res: lk.LinkageResult, lang: str = "es")
         k=held.size,
         records=_n(len(res.clusters), lang),
         persons=_n(res.clusters["cluster_id"].nunique(), lang),
-        threshold=res.threshold,
+        threshold=str(res.threshold).replace(".", "," if lang == "es" else "."),
         held=extra,
     )
 
@@ -245,6 +247,12 @@ def person_paths(records: pd.DataFrame, res, case_study: str):
     return linked, lpaths.paths(linked, case_study)
 
 
+def flow_counts(pp: pd.DataFrame, lang: str = "es") -> pd.Series:
+    f = lpaths.flows(pp)
+    f.index.name = t("col_flow", lang)
+    return f.rename(t("col_persons", lang))
+
+
 def funnel_counts(pp: pd.DataFrame, case_study: str, lang: str = "es") -> pd.Series:
     f = lpaths.funnel(pp, case_study)
     f.index = [lpaths.step_label(s, lang) for s in f.index]
@@ -267,7 +275,10 @@ def times_table(linked: pd.DataFrame, case_study: str, lang: str = "es") -> pd.D
 
 
 def dropout_counts(pp: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
+    from ..mse_report import stratum_labels
+
     d = lpaths.dropouts(pp, "sex")
+    d = d.rename(columns=stratum_labels("sex", list(d.columns), lang))
     d.index = [lpaths.step_label(s, lang) for s in d.index]
     d.index.name = t("col_last_step", lang)
     d.columns.name = None

@@ -197,6 +197,10 @@ def _db_api(engine: str, spark=None):
             spark = (
                 SparkSession.builder.master("local[2]").appName("datajusta-linkage").getOrCreate()
             )
+        if spark.sparkContext.getCheckpointDir() is None:  # splink checkpoints its tables
+            import tempfile
+
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="datajusta-spark-"))
         return SparkAPI(spark_session=spark)
     raise ValueError(f"engine must be 'duckdb' or 'spark', not {engine!r}")
 
@@ -318,12 +322,13 @@ def _register(db, data: pd.DataFrame, engine: str, name: str):
 
 
 def spark_frame(data: pd.DataFrame, db):
-    """A Spark DataFrame from pandas (nullable integers as plain floats/ints)."""
-    clean = data.copy()
-    for c in clean.columns:
-        if str(clean[c].dtype) in ("Int32", "Int64"):
-            clean[c] = clean[c].astype("float64")
-    return db.spark.createDataFrame(clean)
+    """A Spark DataFrame of the encoded records, through Parquet (PySpark's conversion from
+    pandas 3 is not supported yet)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="datajusta-spark-in-"))
+    data.to_parquet(folder / "part-0.parquet", index=False)
+    return db.spark.read.parquet(str(folder))
 
 
 def clerical_sample(pairs: pd.DataFrame, settings: dict) -> pd.DataFrame:

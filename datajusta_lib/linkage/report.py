@@ -151,18 +151,22 @@ def overlap_counts(res: lk.LinkageResult, lang: str = "es") -> pd.Series:
 
 
 def one_list_only(res: lk.LinkageResult, lang: str = "es") -> pd.DataFrame:
-    """Persons on each list: on it only / on another list too (to be gated)."""
+    """Per list: persons on it, on it only, on another list too. A person on several lists is
+    in several rows, so the rows are not added up (an ``estimates`` table, ``observed`` = the
+    list's persons)."""
     lists = [c for c in res.overlaps.columns if c != "cluster_id"]
     o = res.overlaps[lists]
     n_lists = o.sum(axis=1)
-    rows = {
-        institution_name(c, lang, short=True): {
+    rows = [
+        {
+            t("col_list", lang): institution_name(c, lang, short=True),
+            t("col_persons", lang): int(o[c].sum()),
             t("only_this", lang): int((o[c] & (n_lists == 1)).sum()),
             t("also_other", lang): int((o[c] & (n_lists > 1)).sum()),
         }
         for c in lists
-    }
-    return pd.DataFrame(rows).T
+    ]
+    return pd.DataFrame(rows)
 
 
 def quality_table(encoded, res, case_study: str, lang: str = "es") -> pd.DataFrame:
@@ -253,11 +257,17 @@ def flow_counts(pp: pd.DataFrame, lang: str = "es") -> pd.Series:
     return f.rename(t("col_persons", lang))
 
 
-def funnel_counts(pp: pd.DataFrame, case_study: str, lang: str = "es") -> pd.Series:
+def funnel_table(pp: pd.DataFrame, case_study: str, lang: str = "es") -> pd.DataFrame:
+    """Persons whose path includes each step. A person goes through several steps, so the
+    rows are not added up (an ``estimates`` table, ``observed`` = the persons)."""
     f = lpaths.funnel(pp, case_study)
-    f.index = [lpaths.step_label(s, lang) for s in f.index]
-    f.index.name = t("col_step", lang)
-    return f.rename(t("col_persons", lang))
+    f = f[f > 0]
+    return pd.DataFrame(
+        {
+            t("col_step", lang): [lpaths.step_label(s, lang) for s in f.index],
+            t("col_persons", lang): f.to_numpy(dtype=int),
+        }
+    )
 
 
 def times_table(linked: pd.DataFrame, case_study: str, lang: str = "es") -> pd.DataFrame:

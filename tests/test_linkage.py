@@ -325,3 +325,39 @@ def test_cli_encode_and_link_exit_2_on_bad_input(synthetic, tmp_path):
     pd.DataFrame({"a": [1]}).to_parquet(not_encoded)
     r = _cli("link", str(not_encoded), "--out", str(tmp_path / "o"))
     assert r.exit_code == 2 and "not an encoded file" in r.output
+
+
+@pytest.mark.slow
+def test_page_cache_holds_no_identifier_of_the_population(synthetic, tmp_path, monkeypatch):
+    """The interoperability page's cache (encodings, clusters, pairs, model) holds no name,
+    RUN, passport or birth date of any synthetic person of the case study."""
+    import re
+
+    from datajusta_lib.linkage import report
+
+    monkeypatch.setenv("DATAJUSTA_OUTPUTS", str(tmp_path))
+    encoded, res = report.linkage("attempted_femicide")
+    assert res.clusters["cluster_id"].nunique() < len(res.clusters)  # it did link
+    persons = pd.read_parquet(synthetic / "_truth" / "attempted_femicide" / "persons.parquet")
+    words = set()
+    for col in ("given_names", "surname_1", "surname_2"):
+        for v in persons[col].dropna().astype(str):
+            words |= {w.upper() for w in v.split() if len(w) >= 5}
+    numbers = {str(int(r)) for r in persons["run"].dropna()} | set(
+        persons["passport"].dropna().astype(str)
+    )
+    dates = set(pd.to_datetime(persons["birth_date"]).dt.strftime("%Y-%m-%d"))
+    dates |= set(pd.to_datetime(persons["birth_date"]).dt.strftime("%d-%m-%Y"))
+    files = [p for p in (tmp_path / "cache" / "linkage").rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {
+        "encoded.parquet",
+        "clusters.parquet",
+        "pairs.parquet",
+        "meta.json",
+    }
+    for f in files:
+        text = _strings_in(f)
+        found = {w for w in re.findall(r"\b[A-Za-z]{5,}\b", text) if w.upper() in words}
+        found |= {n for n in re.findall(r"\b[A-Z]{0,2}\d{7,8}\b", text) if n in numbers}
+        found |= {d for d in re.findall(r"\b\d{2,4}-\d{2}-\d{2,4}\b", text) if d in dates}
+        assert not found, f"{f.name}: {sorted(found)[:5]}"

@@ -284,11 +284,14 @@ def times_table(linked: pd.DataFrame, case_study: str, lang: str = "es") -> pd.D
     )
 
 
-def dropout_counts(pp: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
+def dropout_counts(pp: pd.DataFrame, lang: str = "es", by: str = "sex") -> pd.DataFrame:
+    """Linked persons by their last recorded step (rows) and ``sex`` or ``macrozone``."""
+    from ..mse import macrozone
     from ..mse_report import stratum_labels
 
-    d = lpaths.dropouts(pp, "sex")
-    d = d.rename(columns=stratum_labels("sex", list(d.columns), lang))
+    pp = pp.assign(macrozone=macrozone(pp["region_code"])) if by == "macrozone" else pp
+    d = lpaths.dropouts(pp, by)
+    d = d.rename(columns=stratum_labels(by, list(d.columns), lang))
     d.index = [lpaths.step_label(s, lang) for s in d.index]
     d.index.name = t("col_last_step", lang)
     d.columns.name = None

@@ -361,3 +361,28 @@ def test_page_cache_holds_no_identifier_of_the_population(synthetic, tmp_path, m
         found |= {n for n in re.findall(r"\b[A-Z]{0,2}\d{7,8}\b", text) if n in numbers}
         found |= {d for d in re.findall(r"\b\d{2,4}-\d{2}-\d{2,4}\b", text) if d in dates}
         assert not found, f"{f.name}: {sorted(found)[:5]}"
+
+
+def test_page_tables_count_persons_once_where_they_are_summed():
+    from datajusta_lib.linkage import report
+
+    overlaps = pd.DataFrame(
+        {
+            "cluster_id": [0, 1, 2, 3],
+            "FISCALIA": [True, True, False, True],
+            "PDI": [True, False, True, False],
+        }
+    )
+    res = lk.LinkageResult(
+        pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), overlaps, 0.9, "duckdb", 0.0
+    )
+    combos = report.overlap_counts(res, "en")
+    assert combos.sum() == 4  # each person in exactly one combination
+    only = report.one_list_only(res, "en").set_index("List")
+    assert (
+        only.loc["Fiscalía", "On this list only"] == 2
+        and only.loc["Fiscalía", "On another list too"] == 1
+    )
+    assert only["Persons"].sum() == 5  # 4 persons, one on two lists: why this table has no total
+    ch = res.capture_histories().set_index(["FISCALIA", "PDI"])["count"]
+    assert ch[(1, 1)] == 1 and ch[(1, 0)] == 2 and ch[(0, 1)] == 1

@@ -476,3 +476,75 @@ def scan_command(
         typer.echo(p)
     typer.echo(f"{len(problems)} problem(s) in {path}", err=True)
     raise typer.Exit(code=1 if problems else 0)
+
+
+@app.command("encode")
+def encode_command(
+    path: Path = typer.Argument(..., help="An institution's raw export (as it delivers it)."),
+    institution: str = typer.Option(..., help="Institution code (its codebook), e.g. FISCALIA."),
+    case_study: str = typer.Option(None, "--case-study", "-c", help="Case study of the codebook."),
+    out: Path = typer.Option(..., help="Encoded Parquet file to write."),
+    seed: int = typer.Option(None, help="Seed of the randomised-response noise (tests only)."),
+) -> None:
+    """Encode an export for privacy-preserving linkage (docs/privacy.md): keyed hashes and
+    Bloom filters, no direct identifier. Needs the participants' shared key in
+    $DATAJUSTA_LINKAGE_KEY (or a file in $DATAJUSTA_LINKAGE_KEY_FILE) unless the export is
+    synthetic."""
+    from .core.paths import synthetic_dir
+    from .ingest import readers
+    from .ingest.loading import resolve_case_study
+    from .ingest.pseudonymise import MissingKeyError
+    from .linkage import encode as enc
+
+    if not path.is_file():
+        typer.echo(f"{path}: no such file", err=True)
+        raise typer.Exit(code=2)
+    synthetic = path.resolve().is_relative_to(synthetic_dir().resolve())
+    try:
+        cs = resolve_case_study(institution.upper(), case_study, path)
+        key = enc.resolve_linkage_key("synthetic" if synthetic else "private")
+        df = enc.encode_export(path, institution.upper(), cs, key=key, seed=seed)
+    except (MissingKeyError, LookupError, ValueError, readers.ReadError) as e:
+        typer.echo(f"{path}: {e}", err=True)
+        raise typer.Exit(code=2) from None
+    enc.write_encoded(df, out, synthetic=synthetic)
+    typer.echo(
+        f"encode: {len(df):,} rows of {path.name} ({df['identifiers_held'].iloc[0] if len(df) else 'none'}) -> {out}"
+    )
+
+
+@app.command("link")
+def link_command(
+    encoded: list[Path] = typer.Argument(..., help="Encoded Parquet files (one per export)."),
+    out: Path = typer.Option(..., help="Folder for clusters, pairs, clerical sample, overlaps."),
+    engine: str = typer.Option("duckdb", help="duckdb (default) or spark."),
+    threshold: float = typer.Option(None, help="Match probability for a link (default: settings)."),
+) -> None:
+    """Link encoded lists with splink (data/linkage/settings.yaml) and write a cluster id per
+    record, match weights, a clerical-review sample, the overlaps between institutions and
+    capture histories for `datajusta mse`."""
+    import pandas as pd
+
+    from .linkage import link as lk
+
+    missing = [p for p in encoded if not p.is_file()]
+    if missing:
+        typer.echo(f"{missing[0]}: no such file", err=True)
+        raise typer.Exit(code=2)
+    if engine not in ("duckdb", "spark"):
+        typer.echo(f"--engine must be duckdb or spark, not {engine!r}", err=True)
+        raise typer.Exit(code=2)
+    frames = [pd.read_parquet(p) for p in encoded]
+    bad = [str(p) for p, f in zip(encoded, frames, strict=True) if "id_hash" not in f.columns]
+    if bad:
+        typer.echo(
+            f"{bad[0]}: not an encoded file (no id_hash column; run `datajusta encode`)", err=True
+        )
+        raise typer.Exit(code=2)
+    result = lk.link(pd.concat(frames, ignore_index=True), engine=engine, threshold=threshold)
+    written = lk.write_result(result, out)
+    typer.echo(
+        f"link: {len(result.clusters):,} records, {result.clusters['cluster_id'].nunique():,} "
+        f"persons, {len(result.pairs):,} scored pairs in {result.seconds:.1f} s -> {out} "
+        f"({', '.join(p.name for p in written)})"
+    )

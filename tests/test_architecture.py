@@ -26,7 +26,8 @@ ALLOWED = {
     "mse": {"core", "ingest", "gate", "analysis"},
     "site": {"core", "gate", "analysis"},
     "open_data": {"core", "ingest", "gate", "analysis", "mse"},
-    "pages": {"core", "ingest", "gate", "analysis", "mse", "site", "open_data"},
+    "linkage": {"core", "ingest", "gate", "analysis", "mse"},
+    "pages": {"core", "ingest", "gate", "analysis", "mse", "site", "open_data", "linkage"},
 }
 # The command line and the public facade (``dj.*``, resolved lazily by name) sit on top.
 TOP = {"datajusta_lib", "datajusta_lib.cli"}

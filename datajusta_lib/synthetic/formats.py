@@ -227,4 +227,24 @@ def extra_column(rng, spec: dict, cols: dict, tvalues: dict, n: int) -> tuple[np
     if "from" in spec:
         mapped = pd.Series(cols[spec["from"]], dtype=object).map(spec["map"]).fillna("")
         return mapped.to_numpy(dtype=object), False
+    if "birth_date" in spec:  # for linkage: its own stream, so no other column changes
+        sub = rng.spawn(1)[0]
+        born = np.asarray(cols["birth_date"]).astype("datetime64[D]")
+        swap = sub.random(n) < float(spec.get("swap", 0.0))
+        day = (born - born.astype("datetime64[M]")).astype(np.int64) + 1
+        month = born.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        year = born.astype("datetime64[Y]").astype(np.int64) + 1970
+        swap &= (day <= 12) & (day != month)  # day and month typed the other way round
+        swapped = np.array(
+            [
+                f"{y:04d}-{d:02d}-{m:02d}"
+                for y, m, d in zip(year[swap], month[swap], day[swap], strict=True)
+            ],
+            dtype="datetime64[D]",
+        )
+        born = born.copy()
+        born[swap] = swapped
+        cells = format_dates(born, spec["birth_date"])
+        cells[sub.random(n) < float(spec.get("missing", 0.0))] = ""
+        return cells, False
     raise ValueError(f"unknown extra column generator: {spec}")

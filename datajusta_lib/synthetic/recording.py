@@ -253,6 +253,7 @@ def _identity(cols: dict, persons: pd.DataFrame, params: dict, rng) -> None:
     cols["run_dv"] = persons["run_dv"].astype(object).to_numpy()[pid]
     cols["passport"] = persons["passport"].astype(object).to_numpy()[pid]
     cols["id_missing"] = rng.random(n) < float(params["id_missing_rate"])
+    cols["birth_date"] = persons["birth_date"].to_numpy(dtype="datetime64[ns]")[pid]
 
 
 def _duplicates(cols: dict, params: dict, rng) -> dict:

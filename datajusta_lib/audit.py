@@ -278,7 +278,7 @@ def children_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts.index = [_inst(i, lang) for i in counts.index]
     counts.index.name = L("col_institution", lang)
     counts.columns = [L(f"age_group_{c}", lang) for c in counts.columns]
-    return dc.gate_counts(counts, name="records_of_children", k=k)
+    return dc.gate_counts(counts, name="records_of_children", k=k, total_row=False)
 
 
 # ============================================================================ consent, purpose, retention
@@ -467,7 +467,7 @@ def reidentification_counts(risk: list[Reidentification], k: int, lang: str):
     ]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
     frame.index.name = L("col_institution", lang)
-    return dc.gate_counts(frame, name="records_by_class_size", k=k)
+    return dc.gate_counts(frame, name="records_by_class_size", k=k, total_row=False)
 
 
 def reidentification_table(risk: list[Reidentification], lang: str, k: int) -> PublishedTable:
@@ -725,7 +725,7 @@ def ingestion_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts.index = [_inst(i, lang) for i in counts.index]
     counts.index.name = L("col_institution", lang)
     counts.columns = [L("col_accepted", lang), L("col_rejected", lang)]
-    return dc.gate_counts(counts, name="accepted_and_quarantined", k=k)
+    return dc.gate_counts(counts, name="accepted_and_quarantined", k=k, total_row=False)
 
 
 # ============================================================================ the checklist

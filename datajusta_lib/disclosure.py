@@ -597,8 +597,13 @@ def gate_counts(
     missing: str = "—",
     label: str | None = None,
     count_label: str = "n",
+    total_row: bool = True,
 ):
     """Pass a table of counts through the disclosure gate; returns a ``GatedCounts``.
+
+    ``total_row=False``: the rows count different things (e.g. one row per institution, each
+    in its own unit of count), so the row adding them up is not published. Suppression is
+    still computed as if that total were known (the safe side).
 
     ``data``: records with ``rows=`` (and ``columns=``) to count, a Series of counts, or a
     DataFrame of counts (index = row categories, columns = column categories). ``k``
@@ -639,6 +644,8 @@ def gate_counts(
                 "use a base that divides k"
             )
     frame = _display_frame(table, shown, result.suppressed)
+    if not total_row:
+        frame = frame.iloc[:-1]
     gate = {
         "passed": True,
         "rule": "small_cell_suppression",
@@ -657,6 +664,8 @@ def gate_counts(
         "rounding": {"base": rounding, "rule": "nearest_multiple_half_up"} if rounding else None,
         "verification": verification,
     }
+    if not total_row:
+        gate["total_row"] = False  # rows of different units: no total across them
     return GatedCounts.create(
         name=name,
         kind="counts",
@@ -715,11 +724,18 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
             values[i, j] = v
     if problems or rounding:
         return problems  # rounded margins no longer add up: the LP does not apply
-    r = len(frame) - 1
     labels = gate.get("label_columns") or [None]
     if labels[0] not in frame.columns:
         return [f"label column {labels[0]!r} missing from the CSV"]
-    if r < 1 or str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL):
+    withheld = gate.get("total_row") is False  # no total across rows of different units
+    if withheld:
+        if len(frame) and str(frame.iloc[-1][labels[0]]) == gate.get("total_label", TOTAL):
+            return ["a total row adds rows the stamp says count different units"]
+        values = np.vstack([values, np.full((1, len(cols)), np.nan)])  # unknown to a reader
+    r = len(values) - 1
+    if r < 1 or (
+        not withheld and str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL)
+    ):
         return [f"the last row is not the {gate.get('total_label', TOTAL)!r} row"]
     if gate.get("shape") == "1d":
         structure = structure_1d(r)
@@ -731,6 +747,8 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
         failing = unprotected_cells(structure, known, k_use)
     except DisclosureError as exc:
         return [str(exc)]
+    if withheld:  # the withheld totals are not hidden cells: only [c] cells must be protected
+        failing = [c for c in failing if np.isnan(values.ravel()[c]) and c < (r * len(cols))]
     if failing:
         lo, hi = feasible_intervals(structure, known)
     for cell in failing:
@@ -1363,6 +1381,8 @@ def reader_note(gate: dict, lang: str = "es") -> str:
         note = label("suppressed_note", lang, k_minus_1=int(gate["k"]) - 1)
     elif rule == "estimates_from_at_least_k_records" and gate.get("suppressed_rows"):
         note = label("estimates_note", lang, k=gate["k"])
+    if rule == "small_cell_suppression" and gate.get("total_row") is False:
+        note = (note + " " + label("no_total_row_note", lang)).strip()
     if rule == "small_cell_suppression" and gate.get("rounding"):
         note = (note + " " + label("rounded_note", lang, base=gate["rounding"]["base"])).strip()
     return note

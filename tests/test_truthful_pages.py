@@ -42,3 +42,58 @@ def test_population_classifications_are_in_the_vocabulary(root):
     for cs, rules in _spec(root).items():
         for value in rules.get("classification") or []:
             assert value in vocabulary("classification", cs), (cs, value)
+
+
+# ---- 5. no total across institutions (different units) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def protest_records():
+    import warnings
+
+    import datajusta_lib as dj
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return dj.load("protest_violence")
+
+
+def _audit_tables(records, lang):
+    from datajusta_lib import audit as au
+
+    risk = au.reidentification("protest_violence", records, 5)
+    return [
+        au.children_table(records, lang, k=5),
+        au.reidentification_counts(risk, 5, lang),
+        au.ingestion_table(records, lang, k=5),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_audit_tables_never_add_institutions_of_different_units(protest_records, lang):
+    from datajusta_lib.disclosure import check_published_csv
+
+    for table in _audit_tables(protest_records, lang):
+        frame = table.table
+        assert frame.iloc[-1, 0] != "Total", (
+            f"{table.name}: a Total row adds {', '.join(frame.iloc[:-1, 0])}"
+        )
+        # the reader-side disclosure check still holds without the total row
+        assert check_published_csv(table.csv, table.kind, table.gate) == []
+
+
+def test_withheld_total_row_cannot_be_put_back(protest_records):
+    from datajusta_lib.disclosure import check_published_csv
+
+    table = _audit_tables(protest_records, "en")[0]
+    tampered = table.csv + "Total,1,2,3,6\n"
+    assert check_published_csv(tampered, table.kind, table.gate)
+
+
+def test_rendered_site_has_no_cross_institution_totals(root):
+    from datajusta_lib.truth_checks import cross_unit_totals
+
+    site = root / "outputs" / "site"
+    if not (site / "manifest.json").is_file():
+        pytest.skip("site not rendered (datajusta render)")
+    assert cross_unit_totals(site) == []

@@ -520,5 +520,11 @@ def render_page(task: PageTask) -> dict:
             for t in tables
         ],
     }
-    PageCache(task.cache_root).put(task.key, body, [(t["name"], t["csv"]) for t in tables], meta)
+    entry = PageCache(task.cache_root).put(
+        task.key, body, [(t["name"], t["csv"]) for t in tables], meta
+    )
+    if tables:  # what each download is (data kind, unit, source), beside the downloads
+        from .downloads import write_datapackage
+
+        write_datapackage(entry / "tables", page_title(page), page.lang, tables)
     return {**meta, "status": "rendered"}

@@ -15,6 +15,7 @@ accountability checklist.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from dataclasses import dataclass
@@ -75,7 +76,8 @@ def field_name(field: str, lang: str) -> str:
     try:
         return L(f"field_{field}", lang)
     except KeyError:
-        return field
+        # a column of the institution's own file: quoted as such, not shown as a code
+        return L("ev_column", lang, column=field)
 
 
 def _inst(inst: str, lang: str) -> str:
@@ -222,6 +224,10 @@ def _evidence_text(evidence: list[tuple[str, str]], lang: str) -> str:
         elif kind == "record_id":
             parts.append(L("ev_record_id", lang, column=value))
         elif kind == "classification":
+            try:
+                value = text(f"value_classification_{value}", lang)
+            except KeyError:
+                pass
             parts.append(L("ev_classification", lang, value=value))
         elif kind == "institution":
             parts.append(L("ev_institution", lang))
@@ -639,27 +645,47 @@ def site_tables(case_study: str, site: Path | None = None) -> pd.DataFrame:
 def site_tables_table(
     case_study: str, lang: str, site: Path | None = None
 ) -> PublishedTable | None:
+    """One row per page of this case study in the page's language, named by its title: how
+    many tables it publishes (by kind) and what the gate hid in them (no file names)."""
     f = site_tables(case_study, site)
+    f = f[f["page"].str.startswith(f"{lang}/")] if not f.empty else f
     if f.empty:
         return None
+    site = Path(site or site_dir())
 
-    def num(v):
-        return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
+    def total(v):
+        v = pd.to_numeric(v, errors="coerce")
+        return int(v.sum()) if v.notna().any() else "—"
 
-    table = pd.DataFrame(
-        {
-            L("col_page", lang): f["page"],
-            L("col_table", lang): f["table"],
-            L("col_kind", lang): [L(f"kind_{v}", lang) if v else "—" for v in f["kind"]],
-            "k": [num(v) for v in f["k"]],
-            L("col_primary", lang): [num(v) for v in f["hidden_primary"]],
-            L("col_secondary", lang): [num(v) for v in f["hidden_secondary"]],
-            L("col_hidden_rows", lang): [num(v) for v in f["hidden_rows"]],
-        }
-    )
+    rows = []
+    for page, g in f.groupby("page", sort=False):
+        kinds = g["kind"].dropna().value_counts()
+        rows.append(
+            {
+                L("col_page", lang): _page_title(site / page) or page,
+                L("col_tables", lang): len(g),
+                L("col_kind", lang): ", ".join(
+                    f"{n} {L(f'kind_{k}', lang)}" for k, n in kinds.items()
+                ),
+                "k": total(g["k"].dropna().head(1)) if g["k"].notna().any() else "—",
+                L("col_primary", lang): total(g["hidden_primary"]),
+                L("col_secondary", lang): total(g["hidden_secondary"]),
+                L("col_hidden_rows", lang): total(g["hidden_rows"]),
+            }
+        )
     return publish_table(
-        table, name="published_tables", kind="metadata", origin="outputs/site (stamps)"
+        pd.DataFrame(rows), name="published_tables", kind="metadata", origin="outputs/site (stamps)"
     )
+
+
+def _page_title(page: Path) -> str | None:
+    """A rendered page's title as its readers see it (without the site's name)."""
+    try:
+        head = page.read_text(encoding="utf-8")[:4000]
+    except OSError:
+        return None
+    m = re.search(r"<title>(.*?)</title>", head, re.S)
+    return html_lib.unescape(m.group(1)).split(" — ")[0].strip() if m else None
 
 
 def site_render_time(site: Path | None = None) -> str | None:

@@ -337,13 +337,13 @@ def what_region_means(case_study: str, institutions, lang: str = "es") -> pd.Dat
         note = ((spec.notes or {}).get(lang) if recorded else None) or ""
         rows.append(
             {
-                text("institution", lang): institution_name(inst, short=True),
+                text("institution", lang): institution_name(inst, lang, short=True),
                 text("rp_unit_of_count", lang): unit_label(cb.unit_of_count, lang),
-                text("terr_region_column", lang): spec.original_name
+                text("terr_region_column", lang): f"«{spec.original_name}»"
                 if recorded
                 else text("rp_not_recorded", lang),
                 text("terr_region_note", lang): note or "—",
-                text("terr_record_note", lang): (cb.notes or {}).get(lang, ""),
+                text("terr_record_note", lang): (cb.notes or {}).get(lang) or "—",
             }
         )
     return pd.DataFrame(rows)
@@ -519,9 +519,9 @@ def selection_sentence(sel: analysis.Selection, lang: str = "es") -> str:
         lang,
         start=sel.start.strftime(fmt),
         end=sel.end.strftime(fmt),
-        who=_join([institution_name(i, short=True) for i in sel.institutions], lang),
+        who=_join([institution_name(i, lang, short=True) for i in sel.institutions], lang),
     )
-    undated = [institution_name(i, short=True) for i, n in sel.undated.items() if n > 0]
+    undated = [institution_name(i, lang, short=True) for i, n in sel.undated.items() if n > 0]
     if undated:
         out += " " + text("terr_undated", lang, who=_join(undated, lang))
     return out

@@ -47,3 +47,64 @@ def cross_unit_totals(site_dir) -> list[str]:
                 f"{TOTAL!r} row ({', '.join(frame.iloc[:-1, 0])})"
             )
     return problems
+
+
+# ---------------------------------------------------------------------------- code in reader text
+_READER_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "a", "th", "td", "caption", "figcaption", "dt")
+_CODE_PATTERNS = {
+    "identifier": re.compile(r"(?<![«\w])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w»])"),
+    "file name": re.compile(
+        r"\b[\w.-]+\.(?:ya?ml|csv|json|py|ipynb|md|parquet|xlsx)\b|\bdata/[\w./-]*|\bdatajusta_lib\b"
+    ),
+    "missing-value code": re.compile(r"^(?:None|nan|NaN|<NA>|NaT|null)$"),
+}
+# English words that never appear in Spanish prose (legal terms of art stay Spanish anyway)
+_ENGLISH = re.compile(r"\b(?:the|and|with|which|from|records|institution|unknown)\b")
+
+
+def reader_text(page_html: str) -> list[tuple[str, str]]:
+    """(tag, text) of every element a reader reads on a page: headings, paragraphs, list
+    items, links, table cells, captions, the title. The provenance footer (commit, notebook,
+    fingerprints: for reproducing the page) and ``<code>`` in it are not reader text."""
+    import bs4
+
+    soup = bs4.BeautifulSoup(page_html, "html.parser")
+    for tag in soup(["script", "style", "footer"]):
+        tag.decompose()
+    for anchor in soup.select("a.anchor-link"):
+        anchor.decompose()
+    out = []
+    if soup.title:
+        out.append(("title", soup.title.get_text(" ", strip=True)))
+    for el in soup.find_all(_READER_TAGS):
+        if el.find(_READER_TAGS):  # the innermost element speaks for itself
+            own = "".join(t for t in el.find_all(string=True, recursive=False))
+            value = " ".join(own.split())
+        else:
+            value = " ".join(el.get_text(" ").split())
+        if value:
+            out.append((el.name, value))
+    return out
+
+
+def code_in_reader_text(site_dir, pages: str = "*/*.html") -> list[str]:
+    """Identifiers, file names, missing-value codes in reader text; English on Spanish pages."""
+    site = Path(site_dir)
+    problems = []
+    files = sorted(site.glob(pages)) + ([site / "index.html"] if pages == "*/*.html" else [])
+    for path in files:
+        rel = path.relative_to(site).as_posix()
+        spanish = not rel.startswith("en/")
+        seen = set()
+        for tag, value in reader_text(path.read_text(encoding="utf-8")):
+            for what, pattern in _CODE_PATTERNS.items():
+                m = pattern.search(value)
+                if m and (what, m.group(0)) not in seen:
+                    seen.add((what, m.group(0)))
+                    problems.append(f"{rel}: {what} {m.group(0)!r} in <{tag}>: {value[:120]}")
+            if spanish:
+                m = _ENGLISH.search(value)
+                if m and ("english", value[:60]) not in seen:
+                    seen.add(("english", value[:60]))
+                    problems.append(f"{rel}: English {m.group(0)!r} in <{tag}>: {value[:120]}")
+    return problems

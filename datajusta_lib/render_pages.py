@@ -388,7 +388,8 @@ def page_title(page: Page) -> str:
             extra.append(case_study_label(v, page.lang))
         else:
             extra.append(_param_label(v))
-    return f"{base}: {' · '.join(extra)}" if extra else base
+    sep = " " if base.endswith("?") else ": "  # "¿…institución? Trata de personas"
+    return f"{base}{sep}{' · '.join(extra)}" if extra else base
 
 
 def _param_label(v) -> str:

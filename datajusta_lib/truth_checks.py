@@ -108,3 +108,30 @@ def code_in_reader_text(site_dir, pages: str = "*/*.html") -> list[str]:
                     seen.add(("english", value[:60]))
                     problems.append(f"{rel}: English {m.group(0)!r} in <{tag}>: {value[:120]}")
     return problems
+
+
+# ---------------------------------------------------------------------------- one title per page
+def page_titles(page_html: str) -> dict:
+    """The three names of a page: ``title`` (without the site's name), ``breadcrumb`` (its
+    last item) and ``heading`` (the first h1, without its anchor)."""
+    import bs4
+
+    soup = bs4.BeautifulSoup(page_html, "html.parser")
+    for anchor in soup.select("a.anchor-link"):
+        anchor.decompose()
+    title = soup.title.get_text(" ", strip=True).split(" — ")[0] if soup.title else None
+    crumbs = soup.select("nav[aria-label] li, .dj-breadcrumbs li, nav li")
+    crumb = " ".join(crumbs[-1].get_text(" ").split()) if crumbs else None
+    h1 = soup.find("h1")
+    heading = " ".join(h1.get_text(" ").split()).rstrip(" ¶") if h1 else None
+    return {"title": title, "breadcrumb": crumb, "heading": heading}
+
+
+def title_mismatches(site_dir) -> list[str]:
+    site = Path(site_dir)
+    problems = []
+    for path in sorted(p for p in site.glob("*/*.html") if p.name != "index.html"):
+        names = page_titles(path.read_text(encoding="utf-8"))
+        if len(set(names.values())) != 1:
+            problems.append(f"{path.relative_to(site).as_posix()}: {names}")
+    return problems

@@ -97,3 +97,122 @@ def test_rendered_site_has_no_cross_institution_totals(root):
     if not (site / "manifest.json").is_file():
         pytest.skip("site not rendered (datajusta render)")
     assert cross_unit_totals(site) == []
+
+
+# ---- 7. reader text free of code; 8. one title per page, numbers as in the text ----------------
+
+
+def _site(root):
+    site = root / "outputs" / "site"
+    if not (site / "manifest.json").is_file():
+        pytest.skip("site not rendered (datajusta render)")
+    return site
+
+
+def test_rendered_text_has_no_identifiers_file_names_or_english_on_spanish_pages(root):
+    from datajusta_lib.truth_checks import code_in_reader_text
+
+    problems = code_in_reader_text(_site(root))
+    assert problems == [], f"{len(problems)} problems, e.g.:\n" + "\n".join(problems[:15])
+
+
+def test_reader_text_checker_catches_what_the_issue_saw():
+    from datajusta_lib.truth_checks import _CODE_PATTERNS, _ENGLISH
+
+    assert _CODE_PATTERNS["identifier"].search("clasificados como trafficking_411_quater")
+    assert _CODE_PATTERNS["file name"].search("Fuente: libros (data/codebooks/trafficking/)")
+    assert _CODE_PATTERNS["missing-value code"].search("None")
+    assert _ENGLISH.search("Datos del gráfico (CSV…): records beside published fiscalia")
+    assert not _CODE_PATTERNS["identifier"].search("columna «MOTIVO_DETENCION»")
+
+
+def test_every_page_has_one_title(root):
+    from datajusta_lib.truth_checks import title_mismatches
+
+    problems = title_mismatches(_site(root))
+    assert problems == [], "title, breadcrumb and heading differ:\n" + "\n".join(problems[:10])
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("es", "23.443"), ("en", "23,443")])
+def test_table_numbers_are_written_as_in_the_text(lang, shown):
+    from datajusta_lib.display import table_html
+
+    df = pd.DataFrame({"Institución": ["Carabineros"], "Registros": [23443], "Año": [2019]})
+    out = table_html(df, caption="c", source="s", name="t", lang=lang)
+    assert f">{shown}<" in out, "a table prints 23443 where the text prints " + shown
+    assert ">2019<" in out  # a year is not a quantity
+
+
+def test_chart_data_name_their_institution_and_unit(root):
+    site = _site(root)
+    bad = []
+    for path in sorted(site.glob("*/tables/*--*/volumes_*-chart.csv")):
+        header = path.read_text(encoding="utf-8").splitlines()[0]
+        if not ({"Institución", "Institution"} & set(header.split(",")) and "nit" in header):
+            bad.append(f"{path.relative_to(site)}: {header}")
+    assert bad == []
+
+
+# ---- 4. synthetic is labelled wherever it travels -------------------------------------------------
+
+
+def test_every_download_from_synthetic_data_says_so(root):
+    import json
+
+    site = _site(root)
+    manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
+    unlabelled = []
+    for rec in manifest["pages"]:
+        if not rec.get("in_site") or not rec.get("synthetic"):
+            continue
+        for t in rec.get("tables", []):
+            if t.get("kind") in ("published", "metadata"):
+                continue
+            path = site / pathlib_parent(rec["page"]) / t["file"]
+            text = path.read_text(encoding="utf-8")
+            if "synthetic" not in path.name and "sintétic" not in text and "synthetic" not in text:
+                unlabelled.append(f"{rec['page']}: {t['file']}")
+    assert unlabelled == [], f"{len(unlabelled)} synthetic downloads unlabelled: {unlabelled[:5]}"
+
+
+def pathlib_parent(page: str):
+    from pathlib import Path
+
+    return Path(page).parent
+
+
+def test_a_datapackage_describes_every_download(root):
+    import json
+
+    site = _site(root)
+    folders = sorted({p.parent for p in site.glob("*/tables/*/*.csv")})
+    assert folders
+    for folder in folders:
+        package = folder / "datapackage.json"
+        assert package.is_file(), f"{folder.relative_to(site)}: no datapackage.json"
+        resources = {r["path"]: r for r in json.loads(package.read_text("utf-8"))["resources"]}
+        for csv in folder.glob("*.csv"):
+            r = resources.get(csv.name)
+            assert r, f"{csv.relative_to(site)} not described"
+            assert r["data_kind"] in ("synthetic", "private", "published", "metadata")
+            assert r["sources"] and r["encoding"] == "utf-8"
+
+
+def test_charts_from_synthetic_data_carry_a_visible_mark():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from datajusta_lib import display, downloads
+
+    fig, ax = plt.subplots()
+    ax.bar(["a"], [10])
+    downloads.set_page_source("synthetic")
+    try:
+        display._mark_synthetic(fig, "es")
+        texts = [t.get_text() for t in fig.texts]
+    finally:
+        downloads.set_page_source(None)
+        plt.close(fig)
+    assert "DATOS SINTÉTICOS" in texts

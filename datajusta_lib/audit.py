@@ -80,6 +80,13 @@ def field_name(field: str, lang: str) -> str:
         return L("ev_column", lang, column=field)
 
 
+def _status_label(inst: str, case_study: str, lang: str) -> str:
+    from .codebook_status import label
+
+    cbs = {cb.institution: cb for cb in _codebooks(case_study)}
+    return label(cbs[inst], lang)
+
+
 def _inst(inst: str, lang: str) -> str:
     return institution_name(inst, lang, short=True)
 
@@ -161,6 +168,7 @@ def fields_table(case_study: str, lang: str) -> PublishedTable:
                 L("col_excess", lang): names(f.excess),
                 L("col_dropped", lang): names(f.dropped),
                 L("col_missing", lang): names(f.missing),
+                text("cb_status_column", lang): _status_label(f.institution, case_study, lang),
             }
         )
     return publish_table(
@@ -1014,7 +1022,10 @@ def minimum_data_text(case_study: str, lang: str) -> str:
     finer = {f.institution: f.finer for f in fields if f.finer}
     missing = {f.institution: f.missing for f in fields if f.missing}
     names = [f.institution for f in fields if NAME_FIELD in f.dropped]
+    from .codebook_status import qualifier
+
     parts = [
+        qualifier(_codebooks(case_study), lang),
         L(
             "minimum_summary",
             lang,

@@ -774,7 +774,10 @@ def lead_finding(case_study: str, matrix: pd.DataFrame, lang: str = "es") -> str
     """The page's first sentences: who records the case study's key attribute (and how
     completely, when records are profiled), who can link exactly, who holds no identifier."""
     check_lang(lang)
-    return f"{_key_field_sentence(case_study, matrix, lang)} {_linkage_sentence(case_study, matrix, lang)}"
+    from .codebook_status import qualifier
+
+    said = f"{_key_field_sentence(case_study, matrix, lang)} {_linkage_sentence(case_study, matrix, lang)}"
+    return f"{qualifier(codebooks.all_codebooks(case_study), lang)} {said}"
 
 
 def completeness_finding(matrix: pd.DataFrame, lang: str = "es") -> str:

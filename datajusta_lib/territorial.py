@@ -344,9 +344,16 @@ def what_region_means(case_study: str, institutions, lang: str = "es") -> pd.Dat
                 else text("rp_not_recorded", lang),
                 text("terr_region_note", lang): note or "—",
                 text("terr_record_note", lang): (cb.notes or {}).get(lang) or "—",
+                text("cb_status_column", lang): _codebook_status(cb, lang),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _codebook_status(cb, lang: str) -> str:
+    from .codebook_status import label
+
+    return label(cb, lang)
 
 
 def population_source_line(lang: str = "es") -> str:

@@ -216,3 +216,45 @@ def test_charts_from_synthetic_data_carry_a_visible_mark():
         downloads.set_page_source(None)
         plt.close(fig)
     assert "DATOS SINTÉTICOS" in texts
+
+
+# ---- 3. modelled codebooks are not findings ---------------------------------------------------------
+
+
+def test_every_codebook_declares_its_status(root):
+    from datajusta_lib import codebooks
+
+    for path in sorted((root / "data/codebooks").glob("*/*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert "status" in doc, f"{path.relative_to(root)}: no status (modelled | documented)"
+        cb = codebooks.load_codebook(path)
+        assert cb.raw["status"]["kind"] in ("modelled", "documented")
+
+
+@pytest.mark.parametrize(
+    ("status", "fragment"),
+    [
+        ({"kind": "copied"}, "status.kind"),
+        ({"kind": "documented"}, "must name the document"),
+        ({"kind": "modelled", "document": {"title": "x", "url": "https://x"}}, "only a documented"),
+    ],
+)
+def test_a_bad_status_is_refused(status, fragment):
+    from datajusta_lib.codebook_status import check
+
+    assert any(fragment in p for p in check(status))
+
+
+def test_statements_on_modelled_structure_say_so():
+    import warnings
+
+    from datajusta_lib import audit, profiles
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        matrix = profiles.recording_matrix("trafficking", records=None)
+    frame = getattr(matrix, "frame", matrix)
+    for lang, word in (("es", "modelos plausibles"), ("en", "plausible models")):
+        lead = profiles.lead_finding("trafficking", frame, lang)
+        assert word in lead, f"stated as fact about the institutions: {lead[:160]}"
+        assert word in audit.minimum_data_text("protest_violence", lang)

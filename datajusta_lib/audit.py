@@ -62,6 +62,18 @@ def purpose(case_study: str) -> dict:
         ) from None
 
 
+def disaggregation(case_study: str) -> dict:
+    """Fields needed to disaggregate the counts so that discrimination can be seen (a
+    human-rights-based approach to data), with the basis: ``{"basis": {...}, "fields":
+    {field: {"why": {es, en}}}}``; empty when the purpose states none."""
+    return purpose(case_study).get("disaggregation") or {"basis": None, "fields": {}}
+
+
+def for_disaggregation(case_study: str) -> set[str]:
+    """Disaggregation fields that the purpose does not already need for something else."""
+    return set(disaggregation(case_study)["fields"]) - set(purpose(case_study)["needed"])
+
+
 def L(key: str, lang: str = "es", **values) -> str:  # noqa: N802 - short on purpose, used everywhere
     """A string of the audit (``data/audit/labels.yaml``)."""
     return dc.label(key, check_lang(lang), **values)
@@ -113,6 +125,7 @@ class FieldFindings:
     excess: tuple[str, ...]  # recorded, kept in the canonical table, not needed
     dropped: tuple[str, ...]  # delivered and discarded at ingestion (names, extra columns)
     missing: tuple[str, ...]  # needed, not recorded
+    disaggregation: tuple[str, ...] = ()  # recorded, needed to see discrimination
 
 
 def field_findings(case_study: str) -> list[FieldFindings]:
@@ -133,7 +146,8 @@ def field_findings(case_study: str) -> list[FieldFindings]:
             else:
                 missing.append(f)
         used = set(satisfied) | set(finer)
-        excess = sorted(recorded - used - {NAME_FIELD})
+        disagg = sorted(recorded & for_disaggregation(case_study))
+        excess = sorted(recorded - used - set(disagg) - {NAME_FIELD})
         dropped = ([NAME_FIELD] if NAME_FIELD in recorded else []) + list(cb.extra_columns)
         out.append(
             FieldFindings(
@@ -145,6 +159,7 @@ def field_findings(case_study: str) -> list[FieldFindings]:
                 tuple(excess),
                 tuple(dropped),
                 tuple(missing),
+                disaggregation=tuple(disagg),
             )
         )
     return out
@@ -165,6 +180,7 @@ def fields_table(case_study: str, lang: str) -> PublishedTable:
                 - (NAME_FIELD in f.dropped),
                 L("col_needed", lang): names(f.needed),
                 L("col_finer", lang): names(f.finer),
+                L("col_disaggregation", lang): names(f.disaggregation) or "—",
                 L("col_excess", lang): names(f.excess),
                 L("col_dropped", lang): names(f.dropped),
                 L("col_missing", lang): names(f.missing),
@@ -250,15 +266,19 @@ def sensitive_table(case_study: str, lang: str) -> PublishedTable:
     spec = sensitivity()["categories"]
     need = set(purpose(case_study)["needed"])
     finer = {x for v in purpose(case_study)["needed"].values() for x in (v or {}).get("finer", [])}
+    disagg = for_disaggregation(case_study)
     rows = []
     for _, r in sensitive_findings(case_study).iterrows():
         fields = [v for k, v in r["evidence"] if k == "field"]
-        unneeded = [f for f in fields if f not in need and f not in finer]
+        unneeded = [f for f in fields if f not in need and f not in finer and f not in disagg]
         rows.append(
             {
                 L("col_institution", lang): _inst(r["institution"], lang),
                 L("col_category", lang): spec[r["category"]]["label"][lang],
                 L("col_evidence", lang): _evidence_text(r["evidence"], lang),
+                L("col_disaggregation", lang): _join(
+                    [field_name(f, lang) for f in fields if f in disagg], lang, "—"
+                ),
                 L("col_not_needed", lang): _join(
                     [field_name(f, lang) for f in unneeded], lang, "—"
                 ),
@@ -828,7 +848,11 @@ def checklist(
             v
             for ev in sens["evidence"]
             for kind, v in ev
-            if kind == "field" and v not in need and v not in {"age"} and v != NAME_FIELD
+            if kind == "field"
+            and v not in need
+            and v not in for_disaggregation(case_study)
+            and v not in {"age"}
+            and v != NAME_FIELD
         }
     )
     items.append(
@@ -1013,6 +1037,13 @@ def purpose_text(case_study: str, lang: str) -> str:
     lines = [f"> {purpose(case_study)['purpose'][lang].strip()}", "", L("needed_intro", lang), ""]
     for f, spec in need.items():
         lines.append(f"- **{field_name(f, lang)}**: {spec['why'][lang]}")
+    dis = disaggregation(case_study)
+    if dis["fields"]:
+        basis = dis["basis"] or {}
+        cite = f"[{basis.get('title', '')}]({basis.get('url', '')}), {basis.get('where', '')}"
+        lines += ["", L("disaggregation_intro", lang, source=cite), ""]
+        for f, spec in dis["fields"].items():
+            lines.append(f"- **{field_name(f, lang)}**: {spec['why'][lang]}")
     return "\n".join(lines)
 
 

@@ -258,3 +258,32 @@ def test_statements_on_modelled_structure_say_so():
         lead = profiles.lead_finding("trafficking", frame, lang)
         assert word in lead, f"stated as fact about the institutions: {lead[:160]}"
         assert word in audit.minimum_data_text("protest_violence", lang)
+
+
+# ---- 6. data minimisation must not erase discrimination ---------------------------------------------
+
+DISAGGREGATION = {"sex", "indigenous_people", "gender_identity", "nationality", "disability"}
+
+
+def test_purposes_need_disaggregation_with_the_ohchr_basis(root):
+    spec = yaml.safe_load((root / "data/audit/purposes.yaml").read_text(encoding="utf-8"))
+    for cs, p in spec.items():
+        dis = p.get("disaggregation") or {}
+        assert DISAGGREGATION <= set(dis.get("fields") or {}), f"{cs}: disaggregation fields"
+        assert "OHCHR" in dis["basis"]["title"] and dis["basis"]["url"].startswith("https://")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_audit_tells_needed_for_disaggregation_from_not_needed(lang):
+    from datajusta_lib import audit as au
+
+    table = au.sensitive_table("protest_violence", lang).table
+    not_needed = " ".join(table[au.L("col_not_needed", lang)])
+    for f in ("gender_identity", "indigenous_people", "nationality"):
+        name = au.field_name(f, lang)
+        assert name not in not_needed, f"{name} flagged as a field the purpose does not need"
+    assert au.L("col_disaggregation", lang) in table.columns
+    assert au.field_name("indigenous_people", lang) in " ".join(
+        table[au.L("col_disaggregation", lang)]
+    )
+    assert "OHCHR" in au.purpose_text("protest_violence", lang)

@@ -287,3 +287,100 @@ def test_audit_tells_needed_for_disaggregation_from_not_needed(lang):
         table[au.L("col_disaggregation", lang)]
     )
     assert "OHCHR" in au.purpose_text("protest_violence", lang)
+
+
+# ---- 2. no false precision ------------------------------------------------------------------------
+
+
+def _res(total, lo, hi, ok=True):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(ok=ok, total=total, interval=(lo, hi))
+
+
+def test_an_interval_narrower_than_the_model_disagreement_is_reported_as_such():
+    from datajusta_lib import mse_honesty as h
+
+    res = _res(2075, 2070, 2080)  # "about 100% (between 100% and 100%)"
+    alts = {"stepwise": res, "aic": _res(2075, 0, 0), "bic": _res(2300, 0, 0)}
+    assert h.interval_narrower_than_models(res, alts)
+    for lang, words in (
+        ("es", ("más estrecho que el desacuerdo", "captura homogénea", "clases latentes")),
+        ("en", ("narrower than the disagreement", "homogeneous capture", "Latent-class")),
+    ):
+        text = h.precision_text("attempted_femicide", "private", res, alts, lang)
+        for w in words:
+            assert w in text, (lang, w)
+    wide = _res(2075, 1500, 2900)
+    assert not h.interval_narrower_than_models(wide, {**alts, "stepwise": wide})
+
+
+def test_coverage_over_repeated_worlds_is_stored_as_data(root):
+    spec = yaml.safe_load((root / "data/analysis/mse_coverage.yaml").read_text(encoding="utf-8"))
+    assert spec["worlds"] >= 20 and "benchmarks/mse_coverage.py" in spec["command"]
+    for cs in ("trafficking", "attempted_femicide", "protest_violence"):
+        row = spec["case_studies"][cs]
+        assert 0 <= row["coverage"] <= 1 and row["true_victims"] > 0
+
+
+def test_synthetic_truth_counts_the_named_population_only(root):
+    from datajusta_lib import mse_honesty as h
+    from datajusta_lib.paths import synthetic_dir
+
+    if not (synthetic_dir() / "_truth" / "attempted_femicide").is_dir():
+        pytest.skip("no synthetic truth (datajusta synth)")
+    events = pd.read_parquet(synthetic_dir() / "_truth/attempted_femicide/events.parquet")
+    attempted = events.loc[
+        events["classification"].isin(["femicidio_frustrado", "femicidio_tentado"]), "person_id"
+    ].nunique()
+    assert h.synthetic_truth("attempted_femicide") == attempted < events["person_id"].nunique()
+
+
+@pytest.mark.parametrize("case", ["trafficking", "attempted-femicide", "protest-violence"])
+def test_synthetic_pages_show_the_truth_and_the_coverage_beside_the_estimate(root, case):
+    site = _site(root)
+    for lang, words in (("es", ("Verdad sintética", "mundos sintéticos")), ("en", ("Synthetic truth", "synthetic worlds"))):
+        page = (site / lang / f"unrecorded_victims--{case}.html").read_text(encoding="utf-8")
+        for w in words:
+            assert w in page, f"{lang}/{case}: no {w!r} beside the estimate"
+
+
+# ---- 9. territorial rates that mean something ------------------------------------------------------
+
+
+def test_attempted_femicide_rates_are_per_100000_women_per_year_from_ine():
+    from datajusta_lib import population, territorial
+
+    counts = pd.DataFrame(
+        {"institution": "FISCALIA", "region_code": ["13", None], "count": [100, 3], "order": [1, 2]}
+    )
+    period = ("2019-01-01", "2020-12-31")
+    r = territorial.rates(counts, "attempted_femicide", period)
+    pop = population.table()
+    women = pop[(pop.region_code == "13") & pop.year.isin([2019, 2020]) & (pop.sex == "female")]
+    expected = 100 / women["population"].sum() * 100_000  # two whole years: person-years
+    assert r["rate"].iloc[0] == pytest.approx(expected, rel=1e-3)
+    assert "ine.gob.cl" in r["population_source"].iloc[0]
+    line = territorial.population_source_line("es", period)
+    assert "INE" in line and "publimetro" not in line
+    assert territorial.rate_per("attempted_femicide", period) == "_women_year"
+    assert "mujeres" in territorial.chart_title("attempted_femicide", "rate", "es", "_women_year")
+
+
+def test_every_region_field_says_what_it_means():
+    from datajusta_lib import codebooks
+
+    for cb in codebooks.all_codebooks():
+        spec = cb.specs["region_code"]
+        if spec.recorded:
+            notes = spec.notes or {}
+            assert notes.get("es") and notes.get("en"), f"{cb.case_study}/{cb.institution}"
+    fis = codebooks.get("FISCALIA", "attempted_femicide").specs["region_code"].notes["en"]
+    assert "prosecutor" in fis
+
+
+def test_population_reference_is_ine_with_its_source(root):
+    pop = pd.read_csv(root / "data/reference/population_region_year_sex.csv", dtype=str)
+    assert pop["region_code"].nunique() == 16 and set(pop["sex"]) == {"female", "male"}
+    assert {"2019", "2020"} <= set(pop["year"])
+    assert pop["source_url"].str.contains("ine.gob.cl").all()

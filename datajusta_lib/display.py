@@ -269,9 +269,12 @@ def banner(source: str, lang: str = "es") -> None:
 
     set_page_source(source)
     css = f"dj-banner dj-banner-{source}"
+    from .lab import lab_style  # JupyterLab: one language's prose, the banner as on the site
+
     display(
         HTML(
-            f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>'
+            lab_style(lang)
+            + f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>'
         )
     )
 

@@ -384,3 +384,32 @@ def test_population_reference_is_ine_with_its_source(root):
     assert pop["region_code"].nunique() == 16 and set(pop["sex"]) == {"female", "male"}
     assert {"2019", "2020"} <= set(pop["year"])
     assert pop["source_url"].str.contains("ine.gob.cl").all()
+
+
+# ---- 11. JupyterLab: one language's prose, the banner as on the site -------------------------------
+
+
+def test_every_prose_cell_says_its_language_so_lab_can_hide_the_other(root):
+    import json
+
+    from datajusta_lib.lab import cell_language, is_wrapped
+
+    bare = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            lang = cell_language(cell)
+            if lang and not is_wrapped(cell["source"], lang):
+                bare.append(f"{path.name} cell {i} ({lang})")
+    assert bare == [], f"{len(bare)} prose cells JupyterLab would show in both languages: {bare[:5]}"
+
+
+def test_the_banner_brings_the_site_style_and_hides_the_other_language(root):
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+
+    from datajusta_lib.lab import lab_style
+
+    css = lab_style("es")
+    site_css = (root / "datajusta_lib/templates/site.css").read_text(encoding="utf-8")
+    banner_rule = next(line for line in site_css.splitlines() if line.startswith(".dj-banner {"))
+    assert banner_rule in css
+    assert '.dj-prose[lang]:not([lang="es"]) { display: none; }' in css

@@ -28,6 +28,8 @@ def coverage_records() -> dict:
     from .paths import data_dir
 
     path = data_dir() / "analysis" / "mse_coverage.yaml"
+    if not path.is_file():
+        return {}
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 

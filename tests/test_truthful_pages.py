@@ -3,6 +3,8 @@ totals, reader text free of code, synthetic data labelled wherever it travels)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import yaml
@@ -413,3 +415,44 @@ def test_the_banner_brings_the_site_style_and_hides_the_other_language(root):
     banner_rule = next(line for line in site_css.splitlines() if line.startswith(".dj-banner {"))
     assert banner_rule in css
     assert '.dj-prose[lang]:not([lang="es"]) { display: none; }' in css
+
+
+# ---- 10. published figures with better sources; source-quality notes shown ---------------------------
+
+OPEN_DATA = Path("/work/shared/open-data/femicidios_chile")
+
+
+def test_figures_the_official_femicide_table_holds_cite_it(root):
+    figs = pd.read_csv(root / "data/published/figures.csv", dtype=str)
+    table = OPEN_DATA / "sernameg_femicidios_consumados_frustrados_region_anio.csv"
+    if not table.is_file():
+        pytest.skip("the open-data copy of SernamEG's table is not on this machine")
+    official = pd.read_csv(table).groupby("anio").sum(numeric_only=True)
+    column = {
+        "attempted_femicides_frustrado": "femicidios_frustrados",
+        "femicides_consumado": "femicidios_consumados",
+    }
+    press = []
+    for _, r in figs[figs["metric"].isin(column)].iterrows():
+        year = int(r["period_start"][:4])
+        if year in official.index and int(official.loc[year, column[r["metric"]]]) == int(r["value"]):
+            if r["source_kind"] != "official":
+                press.append(f"{r['id']} ({year}: {r['value']})")
+    assert press == [], f"cite the official SernamEG table instead of the press: {press}"
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_readers_see_the_source_quality_notes(root, lang):
+    from datajusta_lib import published as pub
+    from datajusta_lib.i18n import text
+
+    figs = pd.read_csv(root / "data/published/figures.csv", dtype=str)
+    weak = figs.loc[
+        figs["notes"].fillna("").str.contains("weak source|as_of approximate|as_of is"), "id"
+    ]
+    table = pub.comparison_table(pub.published_figures(), lang)
+    col = text("source_note", lang)
+    assert col in table.columns, "the source-quality notes are hidden in the data"
+    shown = dict(zip(table["id"], table[col], strict=True))
+    missing = [i for i in weak if shown.get(i, "—") == "—"]
+    assert missing == [], f"figures whose source notes readers cannot see: {missing}"

@@ -99,6 +99,12 @@ def _status_label(inst: str, case_study: str, lang: str) -> str:
     return label(cbs[inst], lang)
 
 
+def _has_label(key: str) -> bool:
+    from .i18n import _labels as page_labels
+
+    return key in page_labels()
+
+
 def _inst(inst: str, lang: str) -> str:
     return institution_name(inst, lang, short=True)
 
@@ -248,10 +254,8 @@ def _evidence_text(evidence: list[tuple[str, str]], lang: str) -> str:
         elif kind == "record_id":
             parts.append(L("ev_record_id", lang, column=value))
         elif kind == "classification":
-            try:
-                value = text(f"value_classification_{value}", lang)
-            except KeyError:
-                pass
+            key = f"value_classification_{value}"
+            value = text(key, lang) if _has_label(key) else value
             parts.append(L("ev_classification", lang, value=value))
         elif kind == "institution":
             parts.append(L("ev_institution", lang))
@@ -1064,7 +1068,7 @@ def minimum_data_text(case_study: str, lang: str) -> str:
             excess=len(excess),
             finer=len(finer),
             missing=len(missing),
-        )
+        ),
     ]
     if names:
         parts.append(

@@ -733,9 +733,7 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
             return ["a total row adds rows the stamp says count different units"]
         values = np.vstack([values, np.full((1, len(cols)), np.nan)])  # unknown to a reader
     r = len(values) - 1
-    if r < 1 or (
-        not withheld and str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL)
-    ):
+    if r < 1 or (not withheld and str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL)):
         return [f"the last row is not the {gate.get('total_label', TOTAL)!r} row"]
     if gate.get("shape") == "1d":
         structure = structure_1d(r)

@@ -80,7 +80,9 @@ def show_figure(
         for t in gated:
             a = {"institution": dl.institution_of(t.name, dl.known_institutions())}
             a.update((about or {}).get(t.name, {}))
-            a.update(data_kind=dl.data_kind(t.kind), caption=caption or alt.split(". ")[0], source=source)
+            a.update(
+                data_kind=dl.data_kind(t.kind), caption=caption or alt.split(". ")[0], source=source
+            )
             abouts.append(a)
             tables.append(dl.annotate(t, a, lang))
         if dl.page_source() == "synthetic":

@@ -52,9 +52,9 @@ def institution_of(table_name: str, candidates) -> str | None:
     best = None
     for code in candidates:
         c = re.sub(r"[^a-z0-9]+", "_", code.lower()).strip("_")
-        if re.search(rf"(^|_){re.escape(c)}(_|$)", slug):
-            if best is None or len(c) > len(best[1]):
-                best = (code, c)
+        found = re.search(rf"(^|_){re.escape(c)}(_|$)", slug)
+        if found and (best is None or len(c) > len(best[1])):
+            best = (code, c)
     return best[0] if best else None
 
 

@@ -38,7 +38,9 @@ def coverage(case_study: str) -> dict | None:
     """The coverage over repeated synthetic worlds for this case study, or None."""
     runs = coverage_records()
     row = (runs.get("case_studies") or {}).get(case_study)
-    return None if row is None else {**{k: v for k, v in runs.items() if k != "case_studies"}, **row}
+    return (
+        None if row is None else {**{k: v for k, v in runs.items() if k != "case_studies"}, **row}
+    )
 
 
 def synthetic_truth(case_study: str, synthetic_dir: Path | str | None = None) -> int | None:
@@ -54,9 +56,7 @@ def synthetic_truth(case_study: str, synthetic_dir: Path | str | None = None) ->
     victims = set(persons.loc[persons["is_victim"].astype(bool), "person_id"])
     population = _eligibility()[case_study].get("classification")
     if population:
-        events = pd.read_parquet(
-            folder / "events.parquet", columns=["person_id", "classification"]
-        )
+        events = pd.read_parquet(folder / "events.parquet", columns=["person_id", "classification"])
         victims &= set(events.loc[events["classification"].isin(population), "person_id"])
     return len(victims)
 

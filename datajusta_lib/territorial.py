@@ -533,7 +533,11 @@ def plot_regions(
             fontsize=8.5,
         )
     fig.suptitle(
-        chart_title(case_study, value, lang, gated[0].per if gated else ""), x=0.01, ha="left", fontweight="bold", fontsize=12.5
+        chart_title(case_study, value, lang, gated[0].per if gated else ""),
+        x=0.01,
+        ha="left",
+        fontweight="bold",
+        fontsize=12.5,
     )
     axes[0][0].set_ylabel(text("terr_region_axis", lang))
     notes = [text("terr_chart_key", lang)]

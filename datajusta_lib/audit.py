@@ -1045,6 +1045,8 @@ def purpose_text(case_study: str, lang: str) -> str:
     if dis["fields"]:
         basis = dis["basis"] or {}
         cite = f"[{basis.get('title', '')}]({basis.get('url', '')}), {basis.get('where', '')}"
+        if lang != "en":  # the document's own (English) title, marked as such for readers
+            cite = f'<span lang="en">{cite}</span>
         lines += ["", L("disaggregation_intro", lang, source=cite), ""]
         for f, spec in dis["fields"].items():
             lines.append(f"- **{field_name(f, lang)}**: {spec['why'][lang]}")

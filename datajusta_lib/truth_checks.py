@@ -52,7 +52,8 @@ def cross_unit_totals(site_dir) -> list[str]:
 # ---------------------------------------------------------------------------- code in reader text
 _READER_TAGS = ("h1", "h2", "h3", "h4", "p", "li", "a", "th", "td", "caption", "figcaption", "dt")
 _CODE_PATTERNS = {
-    "identifier": re.compile(r"(?<![«\w])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w»])"),
+    # a column name quoted as such («MOTIVO_DETENCION», “MOTIVO_DETENCION”) is a quotation
+    "identifier": re.compile(r"(?<![«“\w])[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?![\w»”])"),
     "file name": re.compile(
         r"\b[\w.-]+\.(?:ya?ml|csv|json|py|ipynb|md|parquet|xlsx)\b|\bdata/[\w./-]*|\bdatajusta_lib\b"
     ),
@@ -71,6 +72,11 @@ def reader_text(page_html: str) -> list[tuple[str, str]]:
     soup = bs4.BeautifulSoup(page_html, "html.parser")
     for tag in soup(["script", "style", "footer"]):
         tag.decompose()
+    page_lang = (soup.html.get("lang") if soup.html else None) or ""
+    for tag in soup.select("[lang]"):  # a passage marked as another language (a cited title)
+        if tag.name != "html" and not tag.get("lang", "").startswith(page_lang):
+            if tag.name != "div" or "dj-prose" not in (tag.get("class") or []):
+                tag.decompose()
     for anchor in soup.select("a.anchor-link"):
         anchor.decompose()
     out = []

@@ -150,7 +150,8 @@ def test_chart_data_name_their_institution_and_unit(root):
     bad = []
     for path in sorted(site.glob("*/tables/*--*/volumes_*-chart.csv")):
         header = path.read_text(encoding="utf-8").splitlines()[0]
-        if not ({"Institución", "Institution"} & set(header.split(",")) and "nit" in header):
+        cols = set(header.split(","))
+        if not ({"Institución", "Institution"} & cols and {"Unidad de conteo", "Unit of count"} & cols):
             bad.append(f"{path.relative_to(site)}: {header}")
     assert bad == []
 

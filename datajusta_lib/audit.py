@@ -1046,7 +1046,7 @@ def purpose_text(case_study: str, lang: str) -> str:
         basis = dis["basis"] or {}
         cite = f"[{basis.get('title', '')}]({basis.get('url', '')}), {basis.get('where', '')}"
         if lang != "en":  # the document's own (English) title, marked as such for readers
-            cite = f'<span lang="en">{cite}</span>
+            cite = f'<span lang="en">{cite}</span>'
         lines += ["", L("disaggregation_intro", lang, source=cite), ""]
         for f, spec in dis["fields"].items():
             lines.append(f"- **{field_name(f, lang)}**: {spec['why'][lang]}")

@@ -117,10 +117,10 @@ def _mark_synthetic(fig, lang: str) -> None:
     """A visible mark on a chart drawn from synthetic data (it travels without its page)."""
     fig.text(
         0.995,
-        0.005,
+        0.995,
         text("synthetic_chart_mark", lang),
         ha="right",
-        va="bottom",
+        va="top",
         fontsize=9,
         fontweight="bold",
         color="#8a1c00",

@@ -541,7 +541,7 @@ def plot_regions(
     )
     axes[0][0].set_ylabel(text("terr_region_axis", lang))
     notes = [text("terr_chart_key", lang)]
-    if value == "rate":
+    if value == "rate" and not (gated and gated[0].per):  # INE's projections give Ñuble
         notes.append(unsourced_note(lang))
     fig.text(0.0, -0.01, " ".join(notes), fontsize=8.5, ha="left", va="top", wrap=True)
     return fig

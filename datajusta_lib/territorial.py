@@ -10,9 +10,12 @@ Rules this module keeps:
   one-way table per institution: 16 regions + "no region", with its total); rates through
   the gate for estimates (a rate resting on fewer than k records is hidden), and both charts
   draw only the gated values.
-- The denominator is the 2017 census population of ``data/reference/regions.csv`` with its
-  source address. Ñuble and Biobío have no source for their 2018 split: their rates are
-  marked (hatched bar, dagger, footnote), never shown as if they were as solid as the rest.
+- With a period (the notebook passes the selection's), rates are per 100,000 per year over
+  the person-years of INE's population projections by region, year and sex
+  (``population.py``; women only for attempted femicide). Without one, the denominator is
+  the 2017 census population of ``data/reference/regions.csv``, where Ñuble and Biobío have
+  no source for their 2018 split: their rates are then marked (hatched bar, dagger,
+  footnote), never shown as if they were as solid as the rest.
 """
 
 from __future__ import annotations

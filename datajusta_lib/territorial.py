@@ -258,6 +258,11 @@ def rate_per(case_study: str | None, period) -> str:
     return "_women_year" if denominator_sex(case_study) == "female" else "_year"
 
 
+def downloads_about(gated: list[GatedRegions]) -> dict:
+    """Institution and unit of count of each gated table, for its downloadable CSV."""
+    return {t.name: {"institution": g.institution, "unit": g.unit} for g in gated for t in g.tables}
+
+
 def gate_all(
     counts: pd.DataFrame,
     case_study: str,

@@ -56,7 +56,10 @@ def site(tmp_path_factory) -> Path:
         str(notebooks_dir() / "published_figures.ipynb"),
         languages=["es", "en"],
     )
-    published["title"] = {"es": "Cifras publicadas", "en": "Published figures"}
+    published["title"] = {
+        "es": "Cifras publicadas por las instituciones",
+        "en": "Figures published by the institutions",
+    }
     write_reports(
         root / "reports.yaml",
         [
@@ -186,7 +189,7 @@ def test_the_language_switch_leads_to_the_same_page_in_the_other_language(server
         page.locator("header a.dj-lang").click()
         page.wait_for_url("**/" + PUBLISHED[1])
         assert page.locator("html").get_attribute("lang") == "en"
-        assert "Published figures" in page.locator("h1").first.inner_text()
+        assert "Figures published by the institutions" in page.locator("h1").first.inner_text()
         page.locator("header a.dj-lang").click()
         page.wait_for_url("**/" + PUBLISHED[0])
         # a page with one language switches to the other language's index

@@ -1173,6 +1173,13 @@ def site_tables_note(case_study: str, lang: str, site: Path | None = None) -> st
     return L("site_tables_when", lang, when=when)
 
 
+def codebook_source(case_study: str, key: str, lang: str) -> str:
+    """A source line of a table read from the codebooks, with the codebooks' status."""
+    from .codebook_status import source_clause
+
+    return f"{L(key, lang)} {source_clause(_codebooks(case_study), lang)}"
+
+
 def page_title(case_study: str, lang: str) -> str:
     from .canon import case_study_label
 

@@ -84,3 +84,14 @@ def label(cb, lang: str) -> str:
     if st["kind"] == "documented":
         return text("cb_status_documented", lang, title=st["document"]["title"])
     return text("cb_status_modelled", lang)
+
+
+def source_clause(codebooks, lang: str) -> str:
+    """The codebooks' status for a source line under a table read from them."""
+    from .i18n import institution_name, text
+
+    documented = [cb.institution for cb in codebooks if kind_of(cb) == "documented"]
+    if not documented:
+        return text("cb_status_source_modelled", lang)
+    names = ", ".join(institution_name(i, lang, short=True) for i in documented)
+    return text("cb_status_source_mixed", lang, documented=names)

@@ -1264,7 +1264,11 @@ def linkage_alt(case_study: str, lang: str = "es") -> str:
 
 
 def codebook_source_line(case_study: str, lang: str = "es") -> str:
-    return text("rp_source_codebooks", lang, case_study=case_study)
+    """The source line of tables read from the codebooks, with the codebooks' status."""
+    from .codebook_status import source_clause
+
+    line = text("rp_source_codebooks", lang, case_study=case_study)
+    return f"{line} {source_clause(codebooks.all_codebooks(case_study), lang)}"
 
 
 # --------------------------------------------------------------------------------------

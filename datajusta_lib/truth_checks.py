@@ -74,9 +74,10 @@ def reader_text(page_html: str) -> list[tuple[str, str]]:
         tag.decompose()
     page_lang = (soup.html.get("lang") if soup.html else None) or ""
     for tag in soup.select("[lang]"):  # a passage marked as another language (a cited title)
-        if tag.name != "html" and not tag.get("lang", "").startswith(page_lang):
-            if tag.name != "div" or "dj-prose" not in (tag.get("class") or []):
-                tag.decompose()
+        other = tag.name != "html" and not tag.get("lang", "").startswith(page_lang)
+        prose = tag.name == "div" and "dj-prose" in (tag.get("class") or [])
+        if other and not prose:
+            tag.decompose()
     for anchor in soup.select("a.anchor-link"):
         anchor.decompose()
     out = []

@@ -261,6 +261,9 @@ def test_statements_on_modelled_structure_say_so():
         lead = profiles.lead_finding("trafficking", frame, lang)
         assert word in lead, f"stated as fact about the institutions: {lead[:160]}"
         assert word in audit.minimum_data_text("protest_violence", lang)
+    # tables read from the codebooks say so under them
+    assert "modelados" in profiles.codebook_source_line("trafficking", "es")
+    assert "Modelled codebooks" in audit.codebook_source("trafficking", "src_codebooks", "en")
 
 
 # ---- 6. data minimisation must not erase discrimination ---------------------------------------------

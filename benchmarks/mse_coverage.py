@@ -116,6 +116,13 @@ def _truth_estimates(truth: Path, n_boot: int, seed: int, lcmcr: dict | None = N
             path.parent / "persons.parquet", columns=["person_id", "is_victim"]
         )
         hist = hist[hist["person_id"].isin(persons.loc[persons["is_victim"], "person_id"])]
+        population = rep._eligibility()[case_study].get("classification")
+        if population:  # the population the page names (e.g. attempted, not completed, femicide)
+            events = pd.read_parquet(
+                path.parent / "events.parquet", columns=["person_id", "classification"]
+            )
+            named = events.loc[events["classification"].isin(population), "person_id"]
+            hist = hist[hist["person_id"].isin(named)]
         excluded = set(rep._eligibility()[case_study].get("exclude") or {})
         lists = [c for c in hist.columns if c != "person_id" and c not in excluded]
         n_true = len(hist)

@@ -23,7 +23,7 @@ def tiny_notebook(path: Path, *, records: bool = False, marker: str = "", extra:
         nbformat.v4.new_code_cell(
             "import pandas as pd\nimport datajusta_lib as dj\n"
             + ("dj.banner(source, lang)\n" if records else 'dj.banner("published", lang)\n')
-            + 'dj.say(f"Caso: {case_study} {lang} '
+            + 'dj.say(f"# Caso: {case_study} {lang} '
             + marker
             + '")'
         ),

@@ -48,7 +48,14 @@ def figure_html(
 
 
 def show_figure(
-    fig, *, alt: str, source: str, caption: str | None = None, counts=None, lang: str = "es"
+    fig,
+    *,
+    alt: str,
+    source: str,
+    caption: str | None = None,
+    counts=None,
+    lang: str = "es",
+    about: dict | None = None,
 ) -> None:
     """Display a matplotlib figure with alt text and a source line, then close it.
 
@@ -56,25 +63,42 @@ def show_figure(
     ``publish_table`` result). Required on pages with records: the figure is refused if it
     draws a count between 1 and k-1 that is not a value of those tables, and each table is
     published next to the figure as its downloadable data.
+
+    ``about``: per gated table name, what its download says about itself (``institution``
+    code, ``unit`` of count); by default the institution is read from the table's name.
+    On a page of synthetic data the chart carries a visible mark.
     """
     import matplotlib.pyplot as plt
 
     from ..gate.disclosure import reader_note
     from ..gate.publish import gated_sources
+    from . import downloads as dl
 
     try:
-        tables = gated_sources(fig, counts)
+        gated = gated_sources(fig, counts)
+        abouts, tables = [], []
+        for t in gated:
+            a = {"institution": dl.institution_of(t.name, dl.known_institutions())}
+            a.update((about or {}).get(t.name, {}))
+            a.update(
+                data_kind=dl.data_kind(t.kind), caption=caption or alt.split(". ")[0], source=source
+            )
+            abouts.append(a)
+            tables.append(dl.annotate(t, a, lang))
+        if dl.page_source() == "synthetic":
+            _mark_synthetic(fig, lang)
         gates = tuple(t.sha256 for t in tables)
         display(HTML(figure_html(fig, alt=alt, source=source, caption=caption, gates=gates)))
-        for t in tables:
+        for t, a in zip(tables, abouts, strict=True):
             # the chart's data is published as "<name>-chart.csv", once per page even if
             # several figures use it (the renderer wants unique table names on a page)
-            stamp = dict(t.stamp(), name=f"{t.name}-chart")
+            stamp = dict(t.stamp(), name=f"{t.name}-chart", about=a)
             note = reader_note(t.gate, lang)
+            which = html.escape(dl.link_suffix(a, lang)) if len(tables) > 1 else ""
             link = (
                 f'<p class="dj-source dj-figure-data" {_stamp_attrs(t)}>'
                 f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(stamp["name"])}.csv" download>'
-                f"{html.escape(text('figure_data_csv', lang))}{_which(t, tables)}</a>"
+                f"{html.escape(text('figure_data_csv', lang))}{which}</a>"
                 + (f" · {html.escape(note)}" if note else "")
                 + "</p>"
             )
@@ -87,6 +111,21 @@ def show_figure(
             display(bundle, raw=True)
     finally:
         plt.close(fig)
+
+
+def _mark_synthetic(fig, lang: str) -> None:
+    """A visible mark on a chart drawn from synthetic data (it travels without its page)."""
+    fig.text(
+        0.995,
+        0.995,
+        text("synthetic_chart_mark", lang),
+        ha="right",
+        va="top",
+        fontsize=9,
+        fontweight="bold",
+        color="#8a1c00",
+        bbox={"facecolor": "#fff4e5", "edgecolor": "#8a1c00", "boxstyle": "round,pad=0.25"},
+    )
 
 
 def _which(table, tables) -> str:
@@ -111,10 +150,37 @@ def _stamp_attrs(published) -> str:
     )
 
 
-def _cell_html(value) -> str:
-    """Escape a cell; an address becomes a short link (the CSV keeps the full address)."""
+_NOT_A_QUANTITY = re.compile(r"\b(año|year|semana|week|mes|month|per[ií]odo|period)\b|^k$", re.I)
+
+
+def _number_text(value, lang: str | None, column: str = "") -> str | None:
+    """A number as the page's text writes it (12.345 / 12,345; 94,8 / 94.8); None if the
+    value is not a number or the column holds years, periods or k."""
+    import numbers
+
+    from ..core.style import thousands
+
+    if lang is None or isinstance(value, bool) or not isinstance(value, numbers.Number):
+        return None
+    if _NOT_A_QUANTITY.search(str(column)):
+        return None
+    if isinstance(value, numbers.Integral) or float(value).is_integer() and abs(value) >= 1000:
+        return thousands(float(value), lang)
+    decimals = len(repr(float(value)).split(".")[1]) if "." in repr(float(value)) else 0
+    body = f"{float(value):,.{min(decimals, 2)}f}"
+    if lang == "es":
+        body = body.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return body
+
+
+def _cell_html(value, lang: str | None = None, column: str = "") -> str:
+    """Escape a cell; an address becomes a short link (the CSV keeps the full address);
+    numbers are written as in the page's text (``lang``)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—"
+    formatted = _number_text(value, lang, column)
+    if formatted is not None:
+        return f'<span class="dj-num">{html.escape(formatted)}</span>'
     text_value = str(value)
     urls = _URL.findall(text_value)
     if urls and _URL.sub("", text_value).strip() == "":
@@ -127,8 +193,10 @@ def _cell_html(value) -> str:
     return html.escape(text_value)
 
 
-def _cells_html(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.map(_cell_html)
+def _cells_html(df: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {i: [_cell_html(v, lang, str(c)) for v in df.iloc[:, i]] for i, c in enumerate(df.columns)}
+    )
     out.columns = [html.escape(str(c)) for c in df.columns]
     return out
 
@@ -145,7 +213,7 @@ def table_html(
         note = reader_note(published.gate, lang)
         if note:
             source = f"{source} · {note}"
-    body = _cells_html(df).to_html(index=False, escape=False, border=0, classes="dj-table")
+    body = _cells_html(df, lang).to_html(index=False, escape=False, border=0, classes="dj-table")
     link = (
         f'<a class="dj-download" href="{TABLE_LINK_PREFIX}{html.escape(name)}.csv" '
         f"download>{html.escape(text('download_csv', lang))}</a>"
@@ -168,6 +236,7 @@ def show_table(
     name: str | None = None,
     lang: str = "es",
     kind: str = "published",
+    about: dict | None = None,
     **gate_options,
 ) -> None:
     """Pass ``df`` through the publish gate and display what may be shown.
@@ -179,12 +248,18 @@ def show_table(
     Returns nothing, so that a notebook cell never echoes the raw table after it; use
     ``datajusta_lib.gate.publish.publish_table`` to get the gated table itself.
     """
+    from . import downloads as dl
+
     published = publish_table(df, name=name, kind=kind, **gate_options)
     name = published.name
+    # the download says what it is (data kind, institution, unit) in its own columns
+    a = {"data_kind": dl.data_kind(published.kind), "caption": caption, "source": source}
+    a.update(about or {})
+    download = dl.annotate(published, a, lang)
     html_text = table_html(
-        published.table, caption=caption, source=source, name=name, lang=lang, published=published
+        published.table, caption=caption, source=source, name=name, lang=lang, published=download
     )
-    display({"text/html": html_text, TABLE_MIMETYPE: published.stamp()}, raw=True)
+    display({"text/html": html_text, TABLE_MIMETYPE: dict(download.stamp(), about=a)}, raw=True)
 
 
 def banner(source: str, lang: str = "es") -> None:
@@ -192,13 +267,19 @@ def banner(source: str, lang: str = "es") -> None:
     check_lang(lang)
     if source not in ("synthetic", "private", "published"):
         raise ValueError(f"source must be synthetic, private or published, got {source!r}")
+    from .downloads import set_page_source
+
+    set_page_source(source)
     css = f"dj-banner dj-banner-{source}"
     from ..gate.linked import start_page
 
     start_page()  # a page starts here: its linked tables are protected jointly from now on
+    from .lab import lab_style  # JupyterLab: one language's prose, the banner as on the site
+
     display(
         HTML(
-            f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>'
+            lab_style(lang)
+            + f'<div class="{css}" role="note"><p>{html.escape(text("banner_" + source, lang))}</p></div>'
         )
     )
 

@@ -69,3 +69,9 @@ def site_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return project_root() / "notebooks"
+
+
+def site_templates_dir() -> Path:
+    """The site's templates and stylesheet (package data of ``datajusta_lib.site``): the
+    renderer builds pages from them and notebooks in JupyterLab borrow the same stylesheet."""
+    return Path(__file__).resolve().parent.parent / "site" / "templates"

@@ -682,11 +682,16 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
             values[i, j] = v
     if problems or rounding:
         return problems  # rounded margins no longer add up: the LP does not apply
-    r = len(frame) - 1
     labels = gate.get("label_columns") or [None]
     if labels[0] not in frame.columns:
         return [f"label column {labels[0]!r} missing from the CSV"]
-    if r < 1 or str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL):
+    withheld = gate.get("total_row") is False  # no total across rows of different units
+    if withheld:
+        if len(frame) and str(frame.iloc[-1][labels[0]]) == gate.get("total_label", TOTAL):
+            return ["a total row adds rows the stamp says count different units"]
+        values = np.vstack([values, np.full((1, len(cols)), np.nan)])  # unknown to a reader
+    r = len(values) - 1
+    if r < 1 or (not withheld and str(frame.iloc[-1][labels[0]]) != gate.get("total_label", TOTAL)):
         return [f"the last row is not the {gate.get('total_label', TOTAL)!r} row"]
     if gate.get("shape") == "1d":
         structure = structure_1d(r)
@@ -699,6 +704,8 @@ def check_counts_csv(csv_text: str, gate: dict, *, k: int | None = None) -> list
         failing = unprotected_cells(structure, known, k_use, floor=floor)
     except DisclosureError as exc:
         return [str(exc)]
+    if withheld:  # the withheld totals are not hidden cells: only [c] cells must be protected
+        failing = [c for c in failing if np.isnan(values.ravel()[c]) and c < (r * len(cols))]
     if failing:
         lo, hi = feasible_intervals(structure, known, floor=floor)
     for cell in failing:
@@ -1224,6 +1231,8 @@ def reader_note(gate: dict, lang: str = "es") -> str:
         note = text("suppressed_note", lang, k_minus_1=int(gate["k"]) - 1)
     elif rule == "estimates_from_at_least_k_records" and gate.get("suppressed_rows"):
         note = text("estimates_note", lang, k=gate["k"])
+    if rule == "small_cell_suppression" and gate.get("total_row") is False:
+        note = (note + " " + text("no_total_row_note", lang)).strip()
     if rule == "small_cell_suppression" and gate.get("rounding"):
         note = (note + " " + text("rounded_note", lang, base=gate["rounding"]["base"])).strip()
     return note

@@ -281,8 +281,13 @@ def gate_counts(
     label: str | None = None,
     count_label: str = "n",
     link=None,
+    total_row: bool = True,
 ):
     """Pass a table of counts through the disclosure gate; returns a ``GatedCounts``.
+
+    ``total_row=False``: the rows count different things (e.g. one row per institution, each
+    in its own unit of count), so the row adding them up is not published. Suppression is
+    still computed as if that total were known (the safe side).
 
     ``data``: records with ``rows=`` (and ``columns=``) to count, a Series of counts, or a
     DataFrame of counts (index = row categories, columns = column categories). ``k``
@@ -332,6 +337,8 @@ def gate_counts(
                 "use a base that divides k"
             )
     frame = dc._display_frame(table, shown, result.suppressed)
+    if not total_row:
+        frame = frame.iloc[:-1]
     gate = {
         "passed": True,
         "rule": "small_cell_suppression",
@@ -352,6 +359,8 @@ def gate_counts(
     }
     if link is not None:
         gate["link"] = link.to_json()
+    if not total_row:
+        gate["total_row"] = False  # rows of different units: no total across them
     return GatedCounts.create(
         name=name,
         kind="counts",

@@ -497,9 +497,13 @@ def parse_codebook(doc: dict, path: Path | str) -> Codebook:
         "extra_columns",
         "definition_changes",
         "notes",
+        "status",
     }
     for k in sorted(set(doc) - known):
         problems.append(f"unknown top-level key {k!r}")
+    from .codebook_status import check as check_status
+
+    problems += check_status(doc.get("status"))
     inst, cs = doc.get("institution"), doc.get("case_study")
     if not isinstance(inst, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", inst):
         problems.append(f"institution: {inst!r} must match ^[A-Z][A-Z0-9_]*$")

@@ -106,8 +106,26 @@ def comparison_table(df: pd.DataFrame, lang: str = "es") -> pd.DataFrame:
                 lambda k: text("source_kind_" + k, lang)
             ),
             text("source", lang): d["source_url"],
+            text("source_note", lang): d["id"].map(lambda i: source_note(i, lang)),
         }
     ).reset_index(drop=True)
+
+
+@cache
+def _source_notes() -> dict:
+    from ..core.paths import data_dir
+
+    path = data_dir() / "published" / "source_notes.yaml"
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def source_note(figure_id: str, lang: str = "es") -> str:
+    """What a reader must know about the quality of a figure's source ('—' if nothing)."""
+    note = _source_notes().get(figure_id)
+    return note[lang] if note else "—"
 
 
 def disagreements(df: pd.DataFrame) -> pd.DataFrame:

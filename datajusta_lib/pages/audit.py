@@ -15,6 +15,7 @@ accountability checklist.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from dataclasses import dataclass
@@ -61,6 +62,18 @@ def purpose(case_study: str) -> dict:
         ) from None
 
 
+def disaggregation(case_study: str) -> dict:
+    """Fields needed to disaggregate the counts so that discrimination can be seen (a
+    human-rights-based approach to data), with the basis: ``{"basis": {...}, "fields":
+    {field: {"why": {es, en}}}}``; empty when the purpose states none."""
+    return purpose(case_study).get("disaggregation") or {"basis": None, "fields": {}}
+
+
+def for_disaggregation(case_study: str) -> set[str]:
+    """Disaggregation fields that the purpose does not already need for something else."""
+    return set(disaggregation(case_study)["fields"]) - set(purpose(case_study)["needed"])
+
+
 def field_name(field: str, lang: str) -> str:
     """A canonical field's label, or the delivered column's own name."""
     try:
@@ -70,7 +83,21 @@ def field_name(field: str, lang: str) -> str:
     try:
         return text(f"field_{field}", lang)
     except KeyError:
-        return field
+        # a column of the institution's own file: quoted as such, not shown as a code
+        return text("ev_column", lang, column=field)
+
+
+def _status_label(inst: str, case_study: str, lang: str) -> str:
+    from ..ingest.codebook_status import label
+
+    cbs = {cb.institution: cb for cb in _codebooks(case_study)}
+    return label(cbs[inst], lang)
+
+
+def _has_label(key: str) -> bool:
+    from ..core.i18n import _labels as page_labels
+
+    return key in page_labels()
 
 
 def _inst(inst: str, lang: str) -> str:
@@ -99,6 +126,7 @@ class FieldFindings:
     excess: tuple[str, ...]  # recorded, kept in the canonical table, not needed
     dropped: tuple[str, ...]  # delivered and discarded at ingestion (names, extra columns)
     missing: tuple[str, ...]  # needed, not recorded
+    disaggregation: tuple[str, ...] = ()  # recorded, needed to see discrimination
 
 
 def field_findings(case_study: str) -> list[FieldFindings]:
@@ -119,7 +147,8 @@ def field_findings(case_study: str) -> list[FieldFindings]:
             else:
                 missing.append(f)
         used = set(satisfied) | set(finer)
-        excess = sorted(recorded - used - {NAME_FIELD})
+        disagg = sorted(recorded & for_disaggregation(case_study))
+        excess = sorted(recorded - used - set(disagg) - {NAME_FIELD})
         dropped = ([NAME_FIELD] if NAME_FIELD in recorded else []) + list(cb.extra_columns)
         out.append(
             FieldFindings(
@@ -131,6 +160,7 @@ def field_findings(case_study: str) -> list[FieldFindings]:
                 tuple(excess),
                 tuple(dropped),
                 tuple(missing),
+                disaggregation=tuple(disagg),
             )
         )
     return out
@@ -151,9 +181,11 @@ def fields_table(case_study: str, lang: str) -> PublishedTable:
                 - (NAME_FIELD in f.dropped),
                 text("col_needed", lang): names(f.needed),
                 text("col_finer", lang): names(f.finer),
+                text("col_disaggregation", lang): names(f.disaggregation) or "—",
                 text("col_excess", lang): names(f.excess),
                 text("col_dropped", lang): names(f.dropped),
                 text("col_missing", lang): names(f.missing),
+                text("cb_status_column", lang): _status_label(f.institution, case_study, lang),
             }
         )
     return publish_table(
@@ -217,6 +249,8 @@ def _evidence_text(evidence: list[tuple[str, str]], lang: str) -> str:
         elif kind == "record_id":
             parts.append(text("ev_record_id", lang, column=value))
         elif kind == "classification":
+            key = f"value_classification_{value}"
+            value = text(key, lang) if _has_label(key) else value
             parts.append(text("ev_classification", lang, value=value))
         elif kind == "institution":
             parts.append(text("ev_institution", lang))
@@ -231,15 +265,19 @@ def sensitive_table(case_study: str, lang: str) -> PublishedTable:
     spec = sensitivity()["categories"]
     need = set(purpose(case_study)["needed"])
     finer = {x for v in purpose(case_study)["needed"].values() for x in (v or {}).get("finer", [])}
+    disagg = for_disaggregation(case_study)
     rows = []
     for _, r in sensitive_findings(case_study).iterrows():
         fields = [v for k, v in r["evidence"] if k == "field"]
-        unneeded = [f for f in fields if f not in need and f not in finer]
+        unneeded = [f for f in fields if f not in need and f not in finer and f not in disagg]
         rows.append(
             {
                 text("col_institution", lang): _inst(r["institution"], lang),
                 text("col_category", lang): spec[r["category"]]["label"][lang],
                 text("col_evidence", lang): _evidence_text(r["evidence"], lang),
+                text("col_disaggregation", lang): _join(
+                    [field_name(f, lang) for f in fields if f in disagg], lang, "—"
+                ),
                 text("col_not_needed", lang): _join(
                     [field_name(f, lang) for f in unneeded], lang, "—"
                 ),
@@ -293,7 +331,11 @@ def children_table(records: pd.DataFrame, lang: str, k: int | None = None):
     counts.index.name = text("col_institution", lang)
     counts.columns = [text(f"age_group_{c}", lang) for c in counts.columns]
     return gate_counts(
-        counts, name="records_of_children", k=k, link=accepted_link(lang, columns="age_group")
+        counts,
+        name="records_of_children",
+        k=k,
+        link=accepted_link(lang, columns="age_group"),
+        total_row=False,
     )
 
 
@@ -487,7 +529,11 @@ def reidentification_counts(risk: list[Reidentification], k: int, lang: str):
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
     frame.index.name = text("col_institution", lang)
     return gate_counts(
-        frame, name="records_by_class_size", k=k, link=accepted_link(lang, columns="class_size")
+        frame,
+        name="records_by_class_size",
+        k=k,
+        link=accepted_link(lang, columns="class_size"),
+        total_row=False,
     )
 
 
@@ -665,27 +711,47 @@ def site_tables(case_study: str, site: Path | None = None) -> pd.DataFrame:
 def site_tables_table(
     case_study: str, lang: str, site: Path | None = None
 ) -> PublishedTable | None:
+    """One row per page of this case study in the page's language, named by its title: how
+    many tables it publishes (by kind) and what the gate hid in them (no file names)."""
     f = site_tables(case_study, site)
+    f = f[f["page"].str.startswith(f"{lang}/")] if not f.empty else f
     if f.empty:
         return None
+    site = Path(site or site_dir())
 
-    def num(v):
-        return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
+    def total(v):
+        v = pd.to_numeric(v, errors="coerce")
+        return int(v.sum()) if v.notna().any() else "—"
 
-    table = pd.DataFrame(
-        {
-            text("col_page", lang): f["page"],
-            text("col_table", lang): f["table"],
-            text("col_kind", lang): [text(f"kind_{v}", lang) if v else "—" for v in f["kind"]],
-            "k": [num(v) for v in f["k"]],
-            text("col_primary", lang): [num(v) for v in f["hidden_primary"]],
-            text("col_secondary", lang): [num(v) for v in f["hidden_secondary"]],
-            text("col_hidden_rows", lang): [num(v) for v in f["hidden_rows"]],
-        }
-    )
+    rows = []
+    for page, g in f.groupby("page", sort=False):
+        kinds = g["kind"].dropna().value_counts()
+        rows.append(
+            {
+                text("col_page", lang): _page_title(site / page) or page,
+                text("col_tables", lang): len(g),
+                text("col_kind", lang): ", ".join(
+                    f"{n} {text(f'kind_{k}', lang)}" for k, n in kinds.items()
+                ),
+                "k": total(g["k"].dropna().head(1)) if g["k"].notna().any() else "—",
+                text("col_primary", lang): total(g["hidden_primary"]),
+                text("col_secondary", lang): total(g["hidden_secondary"]),
+                text("col_hidden_rows", lang): total(g["hidden_rows"]),
+            }
+        )
     return publish_table(
-        table, name="published_tables", kind="metadata", origin="outputs/site (stamps)"
+        pd.DataFrame(rows), name="published_tables", kind="metadata", origin="outputs/site (stamps)"
     )
+
+
+def _page_title(page: Path) -> str | None:
+    """A rendered page's title as its readers see it (without the site's name)."""
+    try:
+        head = page.read_text(encoding="utf-8")[:4000]
+    except OSError:
+        return None
+    m = re.search(r"<title>(.*?)</title>", head, re.S)
+    return html_lib.unescape(m.group(1)).split(" — ")[0].strip() if m else None
 
 
 def site_render_time(site: Path | None = None) -> str | None:
@@ -777,7 +843,7 @@ def ingestion_table(records: pd.DataFrame, lang: str, k: int | None = None):
             text("col_rejected", lang): {"status": "quarantined"},
         },
     )
-    return gate_counts(counts, name="accepted_and_quarantined", k=k, link=link)
+    return gate_counts(counts, name="accepted_and_quarantined", k=k, link=link, total_row=False)
 
 
 # ============================================================================ the checklist
@@ -848,7 +914,11 @@ def checklist(
             v
             for ev in sens["evidence"]
             for kind, v in ev
-            if kind == "field" and v not in need and v not in {"age"} and v != NAME_FIELD
+            if kind == "field"
+            and v not in need
+            and v not in for_disaggregation(case_study)
+            and v not in {"age"}
+            and v != NAME_FIELD
         }
     )
     items.append(
@@ -1041,6 +1111,15 @@ def purpose_text(case_study: str, lang: str) -> str:
     ]
     for f, spec in need.items():
         lines.append(f"- **{field_name(f, lang)}**: {spec['why'][lang]}")
+    dis = disaggregation(case_study)
+    if dis["fields"]:
+        basis = dis["basis"] or {}
+        cite = f"[{basis.get('title', '')}]({basis.get('url', '')}), {basis.get('where', '')}"
+        if lang != "en":  # the document's own (English) title, marked as such for readers
+            cite = f'<span lang="en">{cite}</span>'
+        lines += ["", text("disaggregation_intro", lang, source=cite), ""]
+        for f, spec in dis["fields"].items():
+            lines.append(f"- **{field_name(f, lang)}**: {spec['why'][lang]}")
     return "\n".join(lines)
 
 
@@ -1050,7 +1129,10 @@ def minimum_data_text(case_study: str, lang: str) -> str:
     finer = {f.institution: f.finer for f in fields if f.finer}
     missing = {f.institution: f.missing for f in fields if f.missing}
     names = [f.institution for f in fields if NAME_FIELD in f.dropped]
+    from ..ingest.codebook_status import qualifier
+
     parts = [
+        qualifier(_codebooks(case_study), lang),
         text(
             "minimum_summary",
             lang,
@@ -1058,7 +1140,7 @@ def minimum_data_text(case_study: str, lang: str) -> str:
             excess=len(excess),
             finer=len(finer),
             missing=len(missing),
-        )
+        ),
     ]
     if names:
         parts.append(
@@ -1159,6 +1241,13 @@ def site_tables_note(case_study: str, lang: str, site: Path | None = None) -> st
     if site_tables(case_study, site).empty or not when:
         return text("site_tables_none", lang)
     return text("site_tables_when", lang, when=when)
+
+
+def codebook_source(case_study: str, key: str, lang: str) -> str:
+    """A source line of a table read from the codebooks, with the codebooks' status."""
+    from ..ingest.codebook_status import source_clause
+
+    return f"{text(key, lang)} {source_clause(_codebooks(case_study), lang)}"
 
 
 def page_title(case_study: str, lang: str) -> str:

@@ -708,7 +708,12 @@ class CasePage:
             return
         if view.figure is not None:
             show_figure(
-                view.figure, alt=view.alt, source=view.source, counts=view.counts, lang=self.lang
+                view.figure,
+                alt=view.alt,
+                source=view.source,
+                counts=view.counts,
+                lang=self.lang,
+                about=self._about(view.counts),
             )
             if view.published is not None:
                 from ..analysis.display import show_table
@@ -723,6 +728,15 @@ class CasePage:
                 )
         if view.note:
             say(view.note)
+
+    def _about(self, tables) -> dict:
+        """Institution and unit of count of each per-institution gated table (for its CSV)."""
+        out = {}
+        for g in tables:
+            for inst in self.institutions:
+                if g.name.endswith("_" + _slug(inst)):
+                    out[g.name] = {"institution": inst, "unit": self.info[inst].unit}
+        return out
 
     def show_coverage(self) -> None:
         from ..analysis.display import show_table

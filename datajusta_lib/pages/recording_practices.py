@@ -775,7 +775,10 @@ def lead_finding(case_study: str, matrix: pd.DataFrame, lang: str = "es") -> str
     """The page's first sentences: who records the case study's key attribute (and how
     completely, when records are profiled), who can link exactly, who holds no identifier."""
     check_lang(lang)
-    return f"{_key_field_sentence(case_study, matrix, lang)} {_linkage_sentence(case_study, matrix, lang)}"
+    from ..ingest.codebook_status import qualifier
+
+    said = f"{_key_field_sentence(case_study, matrix, lang)} {_linkage_sentence(case_study, matrix, lang)}"
+    return f"{qualifier(codebooks.all_codebooks(case_study), lang)} {said}"
 
 
 def completeness_finding(matrix: pd.DataFrame, lang: str = "es") -> str:
@@ -1262,7 +1265,11 @@ def linkage_alt(case_study: str, lang: str = "es") -> str:
 
 
 def codebook_source_line(case_study: str, lang: str = "es") -> str:
-    return text("rp_source_codebooks", lang, case_study=case_study)
+    """The source line of tables read from the codebooks, with the codebooks' status."""
+    from ..ingest.codebook_status import source_clause
+
+    line = text("rp_source_codebooks", lang, case_study=case_study)
+    return f"{line} {source_clause(codebooks.all_codebooks(case_study), lang)}"
 
 
 # --------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ Rules this module keeps:
   one-way table per institution: 16 regions + "no region", with its total); rates through
   the gate for estimates (a rate resting on fewer than k records is hidden), and both charts
   draw only the gated values.
-- The denominator is the 2017 census population of ``data/reference/regions.csv`` with its
-  source address. Ñuble and Biobío have no source for their 2018 split: their rates are
-  marked (hatched bar, dagger, footnote), never shown as if they were as solid as the rest.
+- With a period (the notebook passes the selection's), rates are per 100,000 per year over
+  the person-years of INE's population projections by region, year and sex
+  (``population.py``; women only for attempted femicide). Without one, the denominator is
+  the 2017 census population of ``data/reference/regions.csv``, where Ñuble and Biobío have
+  no source for their 2018 split: their rates are then marked (hatched bar, dagger,
+  footnote), never shown as if they were as solid as the rest.
 """
 
 from __future__ import annotations
@@ -128,14 +131,28 @@ def _positions(values: pd.Series, wanted: list, other: int) -> np.ndarray:
     return lookup[codes]  # code -1 (missing) takes the last entry, ``other``
 
 
-def rates(counts: pd.DataFrame) -> pd.DataFrame:
+def rates(counts: pd.DataFrame, case_study: str | None = None, period=None) -> pd.DataFrame:
     """Rates per 100,000 for the 16 regions (records without a region get no rate).
 
-    Adds population (census 2017), its source, ``population_sourced`` and ``rate``.
+    Adds population, its source, ``population_sourced`` and ``rate``. With ``period``
+    (start, end): rates per 100,000 per year over the person-years of INE's projections
+    (women only for attempted femicide, see ``population.py``); ``population`` is then the
+    period's mean population. Without it: the 2017 census total (``regions.csv``).
     """
-    reg = _regions().set_index("code")
     out = counts.copy()
     known = out["region_code"].notna()
+    if period is not None:
+        from ..core import population as pop
+
+        sex = pop.denominator_sex(case_study)
+        py = pop.person_years(period[0], period[1], sex)
+        mean = pop.mean_population(period[0], period[1], sex)
+        out["population"] = out["region_code"].map(mean.round())
+        out["population_source"] = np.where(known, pop.source()[1], None)
+        out["population_sourced"] = known.to_numpy()
+        out["rate"] = np.where(known, out["count"] / out["region_code"].map(py) * PER, np.nan)
+        return out
+    reg = _regions().set_index("code")
     out["population"] = out["region_code"].map(reg["population_census_2017"])
     out["population_source"] = out["region_code"].map(reg["source_url"])
     out["population_sourced"] = (
@@ -157,6 +174,7 @@ class GatedRegions:
     counts: GatedCounts  # one-way: 16 regions + no region, with total
     rates: PublishedTable  # estimates: rate per 100,000, hidden where the count is
     frame: pd.DataFrame  # region_code, order, label, count, rate, hidden, population_sourced
+    per: str = ""  # label suffix of the rate: "" (census total), "_year", "_women_year"
 
     @property
     def tables(self) -> list[PublishedTable]:
@@ -174,6 +192,7 @@ def gate_regions(
     lang: str = "es",
     *,
     k: int | None = None,
+    period=None,
 ) -> GatedRegions:
     """Gate one institution's regional counts (small cells and their complements hidden) and
     its rates (a rate from a hidden count is hidden), with labels in ``lang``."""
@@ -192,13 +211,14 @@ def gate_regions(
     gated = gate_counts(series, name=f"{name}_counts", k=k, label=region_col, count_label=count_col)
     visible = gated.visible.to_numpy(dtype=float)
 
-    r = rates(d).reset_index(drop=True)
-    rate_col = text("terr_rate_col", lang)
+    r = rates(d, case_study, period).reset_index(drop=True)
+    per = rate_per(case_study, period)
+    rate_col = text("terr_rate_col" + per, lang)
     table = pd.DataFrame(
         {
             region_col: labels,
             count_col: r["count"].to_numpy(),
-            text("terr_population_col", lang): r["population"].astype("Int64"),
+            text("terr_population_col" + per, lang): r["population"].astype("Int64"),
             rate_col: r["rate"].round(1),
             text("terr_population_source_col", lang): [
                 src if ok else (text("terr_unsourced", lang) if pd.notna(code) else "")
@@ -226,14 +246,36 @@ def gate_regions(
             "population_sourced": r["population_sourced"],
         }
     )
-    return GatedRegions(institution, unit, gated, published_rates, frame)
+    return GatedRegions(institution, unit, gated, published_rates, frame, per)
+
+
+def rate_per(case_study: str | None, period) -> str:
+    """Which rate: per 100,000 inhabitants (2017 census, no period), per 100,000
+    inhabitants per year, or per 100,000 women per year (attempted femicide)."""
+    from ..core.population import denominator_sex
+
+    if period is None:
+        return ""
+    return "_women_year" if denominator_sex(case_study) == "female" else "_year"
+
+
+def downloads_about(gated: list[GatedRegions]) -> dict:
+    """Institution and unit of count of each gated table, for its downloadable CSV."""
+    return {t.name: {"institution": g.institution, "unit": g.unit} for g in gated for t in g.tables}
 
 
 def gate_all(
-    counts: pd.DataFrame, case_study: str, lang: str = "es", *, k: int | None = None
+    counts: pd.DataFrame,
+    case_study: str,
+    lang: str = "es",
+    *,
+    k: int | None = None,
+    period=None,
 ) -> list[GatedRegions]:
+    """Every institution's regional counts and rates; ``period`` (start, end): annual rates
+    over INE's projected population of those years (see :func:`rates`)."""
     return [
-        gate_regions(counts, inst, case_study, lang, k=k)
+        gate_regions(counts, inst, case_study, lang, k=k, period=period)
         for inst in dict.fromkeys(counts["institution"])
     ]
 
@@ -304,7 +346,7 @@ def lead_finding(gated: list[GatedRegions], lang: str = "es") -> str:
     if highest:
         parts.append(
             text(
-                "terr_lead_rate",
+                "terr_lead_rate" + (gated[0].per if gated else ""),
                 lang,
                 listing=_groups(highest, lang),
             )
@@ -338,26 +380,45 @@ def what_region_means(case_study: str, institutions, lang: str = "es") -> pd.Dat
         note = ((spec.notes or {}).get(lang) if recorded else None) or ""
         rows.append(
             {
-                text("institution", lang): institution_name(inst, short=True),
+                text("institution", lang): institution_name(inst, lang, short=True),
                 text("rp_unit_of_count", lang): unit_label(cb.unit_of_count, lang),
-                text("terr_region_column", lang): spec.original_name
+                text("terr_region_column", lang): f"«{spec.original_name}»"
                 if recorded
                 else text("rp_not_recorded", lang),
                 text("terr_region_note", lang): note or "—",
-                text("terr_record_note", lang): (cb.notes or {}).get(lang, ""),
+                text("terr_record_note", lang): (cb.notes or {}).get(lang) or "—",
+                text("cb_status_column", lang): _codebook_status(cb, lang),
             }
         )
     return pd.DataFrame(rows)
 
 
-def population_source_line(lang: str = "es") -> str:
+def _codebook_status(cb, lang: str) -> str:
+    from ..ingest.codebook_status import label
+
+    return label(cb, lang)
+
+
+def population_source_line(lang: str = "es", period=None) -> str:
+    """Where the denominator comes from: INE's projections when rates are per year over a
+    period, else the 2017 census figures of ``regions.csv``."""
+    if period is not None:
+        from ..core.population import source
+
+        title, url = source()
+        years = f"{pd.Timestamp(period[0]).year}–{pd.Timestamp(period[1]).year}"
+        return text("terr_population_source_ine", lang, title=title, url=url, years=years)
     r = regions_table()
     urls = sorted(set(r.loc[r["population_sourced"], "source_url"]))
     when = pd.Timestamp(CENSUS_DATE).strftime("%d-%m-%Y" if lang == "es" else "%Y-%m-%d")
     return text("terr_population_source", lang, date=when, urls=" ".join(urls))
 
 
-def unsourced_note(lang: str = "es") -> str:
+def unsourced_note(lang: str = "es", period=None) -> str:
+    """The footnote on Ñuble/Biobío's census population ('' when INE's projections, which
+    give both regions, are the denominator)."""
+    if period is not None:
+        return ""
     r = regions_table().set_index("code")
     names = [text(f"region_short_{c}", lang) for c in unsourced_regions()]
     total = int(r.loc[unsourced_regions(), "population_census_2017"].sum())
@@ -391,8 +452,8 @@ def alt_text(gated: list[GatedRegions], case_study: str, value: str, lang: str =
     return f"{title}. " + ". ".join(parts) + "."
 
 
-def chart_title(case_study: str, value: str, lang: str = "es") -> str:
-    key = "terr_rates_title" if value == "rate" else "terr_counts_title"
+def chart_title(case_study: str, value: str, lang: str = "es", per: str = "") -> str:
+    key = "terr_rates_title" + per if value == "rate" else "terr_counts_title"
     return text(key, lang, case_study=canon.case_study_label(case_study, lang))
 
 
@@ -467,7 +528,7 @@ def plot_regions(
         no_region = g.frame.iloc[-1]
         nr = disclosure.SUPPRESSED if no_region["hidden"] else thousands(no_region["count"], lang)
         ax.set_title(
-            f"{institution_name(g.institution, short=True)} · {unit}\n"
+            f"{institution_name(g.institution, lang, short=True)} · {unit}\n"
             + text("terr_no_region_note", lang, n=nr),
             fontsize=10.5,
         )
@@ -475,17 +536,21 @@ def plot_regions(
             _decimal_formatter(lang) if value == "rate" else thousands_formatter(lang)
         )
         ax.set_xlabel(
-            text("terr_rate_axis", lang, unit=unit)
+            text("terr_rate_axis" + g.per, lang, unit=unit)
             if value == "rate"
             else text("terr_count_axis", lang, unit=unit),
             fontsize=8.5,
         )
     fig.suptitle(
-        chart_title(case_study, value, lang), x=0.01, ha="left", fontweight="bold", fontsize=12.5
+        chart_title(case_study, value, lang, gated[0].per if gated else ""),
+        x=0.01,
+        ha="left",
+        fontweight="bold",
+        fontsize=12.5,
     )
     axes[0][0].set_ylabel(text("terr_region_axis", lang))
     notes = [text("terr_chart_key", lang)]
-    if value == "rate":
+    if value == "rate" and not (gated and gated[0].per):  # INE's projections give Ñuble
         notes.append(unsourced_note(lang))
     fig.text(0.0, -0.01, " ".join(notes), fontsize=8.5, ha="left", va="top", wrap=True)
     return fig
@@ -498,8 +563,9 @@ def counts_source_line(source: str, case_study: str, lang: str = "es") -> str:
     return text("rp_source_records", lang, data=data, case_study=case_study)
 
 
-def rates_source_line(source: str, case_study: str, lang: str = "es") -> str:
-    return f"{counts_source_line(source, case_study, lang)} {population_source_line(lang)}"
+def rates_source_line(source: str, case_study: str, lang: str = "es", period=None) -> str:
+    pop = population_source_line(lang, period)
+    return f"{counts_source_line(source, case_study, lang)} {pop}"
 
 
 # --------------------------------------------------------------------------------------
@@ -520,9 +586,9 @@ def selection_sentence(sel: analysis.Selection, lang: str = "es") -> str:
         lang,
         start=sel.start.strftime(fmt),
         end=sel.end.strftime(fmt),
-        who=_join([institution_name(i, short=True) for i in sel.institutions], lang),
+        who=_join([institution_name(i, lang, short=True) for i in sel.institutions], lang),
     )
-    undated = [institution_name(i, short=True) for i, n in sel.undated.items() if n > 0]
+    undated = [institution_name(i, lang, short=True) for i, n in sel.undated.items() if n > 0]
     if undated:
         out += " " + text("terr_undated", lang, who=_join(undated, lang))
     return out

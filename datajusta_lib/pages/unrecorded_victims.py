@@ -475,9 +475,28 @@ def eligible_records(records: pd.DataFrame, case_study: str) -> tuple[pd.DataFra
         dropped = of_inst & ~ok
         only[institution] = (tuple(v for vs in conditions.values() for v in vs), int(dropped.sum()))
         keep &= ~dropped
+    population = list(rules.get("classification") or [])
+    by_list: dict[str, int] = {}
+    if population:
+        other = keep & ~records["classification"].isin(population)
+        by_list = {k: int(v) for k, v in records.loc[other, "institution"].value_counts().items()}
+        keep &= ~other
     kept = records[keep]
     kept.attrs = dict(records.attrs)
-    return kept, {"excluded": excluded, "only": only}
+    selection = {"excluded": excluded, "only": only}
+    if population:
+        selection["classification"] = (tuple(population), by_list)
+    return kept, selection
+
+
+def _classification_label(value: str, case_study: str | None, lang: str) -> str:
+    """A classification code in words (``data/i18n/labels.yaml``), never the code itself."""
+    from ..core.i18n import text
+
+    try:
+        return text(f"value_classification_{value}", lang)
+    except KeyError:
+        return value.replace("_", " ")
 
 
 def eligibility_text(case_study: str, selection: dict, lang: str = "es") -> str:
@@ -496,8 +515,23 @@ def eligibility_text(case_study: str, selection: dict, lang: str = "es") -> str:
                     "eligibility_only",
                     lang,
                     institution=_name(institution, lang),
-                    values=_join([f"`{v}`" for v in values], lang),
+                    values=_join(
+                        [_classification_label(v, case_study, lang) for v in values], lang
+                    ),
                     dropped=_n(dropped, lang),
                 )
             )
+    if "classification" in selection:
+        values, by_list = selection["classification"]
+        dropped = {k: v for k, v in by_list.items() if v}
+        parts.append(
+            text(
+                "eligibility_population_only",
+                lang,
+                values=_join([_classification_label(v, case_study, lang) for v in values], lang),
+                dropped=_n(sum(dropped.values()), lang),
+                lists="; ".join(f"{_name(k, lang)}: {_n(v, lang)}" for k, v in dropped.items())
+                or "—",
+            )
+        )
     return " ".join(parts)

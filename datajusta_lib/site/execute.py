@@ -27,9 +27,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.i18n import LANGS, text
+from ..core.paths import site_templates_dir
 from .plan import Page
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = site_templates_dir()
 KERNEL = "datajusta"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -396,7 +397,8 @@ def page_title(page: Page) -> str:
             extra.append(value_label(k, v, page.lang))
         else:
             extra.append(_param_label(v))
-    return f"{base}: {' · '.join(extra)}" if extra else base
+    sep = " " if base.endswith("?") else ": "  # "¿…institución? Trata de personas"
+    return f"{base}{sep}{' · '.join(extra)}" if extra else base
 
 
 def _param_label(v) -> str:
@@ -530,5 +532,11 @@ def render_page(task: PageTask) -> dict:
             for t in tables
         ],
     }
-    PageCache(task.cache_root).put(task.key, body, [(t["name"], t["csv"]) for t in tables], meta)
+    entry = PageCache(task.cache_root).put(
+        task.key, body, [(t["name"], t["csv"]) for t in tables], meta
+    )
+    if tables:  # what each download is (data kind, unit, source), beside the downloads
+        from ..analysis.downloads import write_datapackage
+
+        write_datapackage(entry / "tables", page_title(page), page.lang, tables)
     return {**meta, "status": "rendered"}

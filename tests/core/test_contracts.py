@@ -47,9 +47,18 @@ def test_shipped_figures_copy_the_reference_facts(root, shared_reference_dir):
         pytest.skip("shared/reference is not beside this checkout")
     shipped = pd.read_csv(root / "data/published/figures.csv", dtype=str)
     reference = pd.read_csv(shared_reference_dir / "published_figures.csv", dtype=str)
-    # every reference fact is shipped unchanged (rows may be added later, never altered)
-    merged = reference.merge(shipped, how="left", indicator=True)
+    # every reference fact is shipped unchanged (rows may be added later, never altered);
+    # a row's source may only be upgraded to the official publication of the same figure
+    # (issue 13): same value, metric, institution and period, source_kind "official", and
+    # the notes keep the press citation it replaced
+    facts = ["id", "case_study", "institution", "metric", "value", "unit"]
+    facts += ["period_start", "period_end"]
+    merged = reference.merge(shipped, how="left", on=facts, indicator=True, suffixes=("", "_new"))
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    moved = merged[merged["source_url"] != merged["source_url_new"]]
+    assert (moved["source_kind_new"] == "official").all(), moved
+    for _, r in moved.iterrows():
+        assert r["source_url"] in r["notes_new"], f"{r['id']}: the press citation is lost"
 
 
 @pytest.mark.parametrize(

@@ -30,14 +30,17 @@ def test_smuggling_records_do_not_enter_a_trafficking_estimate():
             ("FISCALIA", "trafficking_411_quater", "a"),
             ("FISCALIA", "smuggling_411_bis", "b"),
             ("FISCALIA", None, "c"),
-            ("PDI", None, "d"),  # other lists are kept whatever their classification
+            ("PDI", None, "d"),  # no classification: not known to be a trafficking victim
+            ("PDI", "trafficking_minors_411_quater", "e"),
+            ("SERMIG", "not_trafficking", "f"),
         ]
     )
     kept, selection = rep.eligible_records(r, "trafficking")
-    assert sorted(kept["person_key"]) == ["a", "d"]
-    assert selection["only"]["FISCALIA"][1] == 2
+    assert sorted(kept["person_key"]) == ["a", "e"]
+    assert selection["classification"][1] == {"FISCALIA": 2, "PDI": 1, "SERMIG": 1}
     es = rep.eligibility_text("trafficking", selection, "es")
-    assert "quedan fuera 2 registros" in es and "`trafficking_411_quater`" in es
+    assert "quedan fuera 4 registros" in es and "trata de personas (art. 411 quáter)" in es
+    assert "trafficking_411_quater" not in es  # a code is not a word for readers
 
 
 def test_every_case_study_has_a_population_and_exclusions_are_known_institutions(root):

@@ -100,7 +100,9 @@ def test_territorial_notebook(root, tmp_path):
     md = markdown_of(nb)
     assert "# Las regiones, de norte a sur: Trata de personas" in md
     assert "La región con más registros es" in md
-    assert "† Ñuble se creó en 2018" in md  # the unsourced denominators are said, not hidden
+    # rates per 100,000 per year over INE's projections (which give Ñuble and Biobío apart)
+    assert "Por población, la tasa anual por 100.000 habitantes más alta" in md
+    assert "† Ñuble se creó en 2018" not in md
     kinds = [s["kind"] for s in stamps(nb) if not s["name"].startswith("open_")]
     assert kinds.count("counts") == 6 and kinds.count("estimates") == 6  # one per institution
     for s in stamps(nb):

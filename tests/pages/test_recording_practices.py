@@ -300,6 +300,9 @@ def test_percent_text_in_each_language():
 def test_lead_finding_structure_only():
     m = profiles.recording_matrix(CS)
     assert profiles.lead_finding(CS, m, "es") == (
+        "Según los libros de códigos del proyecto, que son modelos plausibles de cada registro y "
+        "no copias de los registros oficiales (lo que sigue describe el modelo, no está "
+        "verificado en la institución): "
         "Ninguna de las 3 instituciones registra situación migratoria. "
         "Solo 2 de 3 guardan un identificador que permite enlazar sus registros de forma exacta "
         "con otra institución (ALFA y BETA). GAMMA no guarda ningún identificador de la persona."
@@ -471,4 +474,5 @@ def test_source_lines_name_the_data(tmp_path, monkeypatch):
     assert profiles.matrix_source_line("synthetic", CS, "es").startswith(
         "Fuente: datos sintéticos (generador Data Justa, semilla 77); estructura según"
     )
-    assert "data/private/" in profiles.data_source_line("private", "en")
+    private = profiles.data_source_line("private", "en")
+    assert "confidential institutional records" in private and "data/" not in private

@@ -186,7 +186,7 @@ def test_population_source_is_visible_with_address_and_date():
 
 def test_what_region_means_uses_codebook_notes():
     t = territorial.what_region_means(CS, ["ALFA", "GAMMA"], "en")
-    assert t.iloc[0].tolist()[:4] == ["ALFA", "persons", "REGION", "Region of the event."]
+    assert t.iloc[0].tolist()[:4] == ["ALFA", "persons", "«REGION»", "Region of the event."]
     assert t.iloc[1, 3] == "—"
 
 
@@ -210,5 +210,5 @@ def test_selection_by_institution_and_period(records):
 def test_region_meaning_table_is_published_as_metadata():
     pub = territorial.what_region_means_table(CS, ["ALFA", "BETA"], "es")
     assert pub.kind == "metadata" and pub.name == "trafficking_region_meaning"
-    assert pub.table.iloc[1].tolist()[:3] == ["BETA", "causas", "REG"]
+    assert pub.table.iloc[1].tolist()[:3] == ["BETA", "causas", "«REG»"]
     assert territorial.page_title(CS, "en") == "The regions, north to south: Human trafficking"

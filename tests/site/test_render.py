@@ -189,7 +189,7 @@ def test_a_broken_notebook_keeps_its_previous_page_and_the_others_render(project
     site = project / "outputs" / "site"
     before = snapshot(site)
     _edit(project / "nb" / "a.ipynb", "A1", "A2")  # a changes and must be re-rendered
-    _edit(project / "nb" / "b.ipynb", 'dj.say(f"Caso', '1 / 0\ndj.say(f"Caso')  # b breaks
+    _edit(project / "nb" / "b.ipynb", 'dj.say(f"# Caso', '1 / 0\ndj.say(f"# Caso')  # b breaks
     monkeypatch.setenv("DATAJUSTA_OUTPUTS", str(project / "outputs"))
     cli = CliRunner().invoke(app, ["render", "--reports", str(project / "reports.yaml")])
     assert cli.exit_code == 1, cli.output

@@ -404,41 +404,23 @@ def mse_command(
     if method not in ("loglinear", "lcmcr"):
         typer.echo(f"--method must be loglinear or lcmcr, got {method!r}", err=True)
         raise typer.Exit(code=2)
-    if method == "lcmcr":  # exit 3 when the chains do not converge (no figure is printed)
-        from .mse import lcmcr as mse_lcmcr
-
-        try:
-            df, count = read_capture_table(table, count)
-            res = mse.estimate(
-                df,
-                count=count,
-                method="lcmcr",
-                seed=seed,
-                chains=chains,
-                samples=samples,
-                thinning=thinning,
-                burnin=burnin,
-            )
-        except mse.MSEInputError as exc:
-            text = error_text(exc, lang)
-            typer.echo(text if text.startswith(str(table)) else f"{table}: {text}", err=True)
-            raise typer.Exit(code=1) from None
-        typer.echo(mse_lcmcr.describe(res, lang))
-        raise typer.Exit(code=0 if res.ok else 3)
+    if method == "lcmcr":
+        options = dict(method="lcmcr", chains=chains, samples=samples, thinning=thinning)
+        options["burnin"] = burnin
+    else:
+        options = dict(selection=selection, pthresh=pthresh, n_boot=n_boot)
     try:
         df, count = read_capture_table(table, count)
-        res = mse.estimate(
-            df,
-            count=count,
-            selection=selection,
-            pthresh=pthresh,
-            n_boot=n_boot,
-            seed=seed,
-        )
+        res = mse.estimate(df, count=count, seed=seed, **options)
     except mse.MSEInputError as exc:
         text = error_text(exc, lang)
         typer.echo(text if text.startswith(str(table)) else f"{table}: {text}", err=True)
         raise typer.Exit(code=1) from None
+    if method == "lcmcr":  # exit 3 when the chains do not converge (no figure is printed)
+        from .mse import lcmcr as mse_lcmcr
+
+        typer.echo(mse_lcmcr.describe(res, lang))
+        raise typer.Exit(code=0 if res.ok else 3)
     typer.echo(mse_report.describe(res, lang))
     notes = mse_report.notes_text(res, lang)
     if notes:

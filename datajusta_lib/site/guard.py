@@ -61,7 +61,8 @@ def die_with_parent(parent_pid: int, sig: int = signal.SIGTERM, poll: float = 1.
     threading.Thread(target=watch, name="datajusta-parent-watchdog", daemon=True).start()
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -122,7 +123,7 @@ def outputs_lock(outputs: Path):
         fh.seek(0)
         before = fh.read().strip()
         if before.isdigit() and int(before) != os.getpid():
-            state = "no longer running" if not _alive(int(before)) else "not holding it"
+            state = "no longer running" if not pid_alive(int(before)) else "not holding it"
             notes.append(
                 f"took over the render lock of {outputs} from pid {before} ({state}; "
                 "an earlier render was killed)"

@@ -31,6 +31,8 @@ import traceback
 import uuid
 from pathlib import Path
 
+from .guard import pid_alive
+
 # Imported by every kernel before it runs any cell: what the report notebooks and the library
 # import anyway. Importing is side-effect free for these modules (no figures, no style changes),
 # so a page sees the same state as in a kernel that imported them itself. The house style and the
@@ -91,7 +93,7 @@ def _serve(sock_path: str, preload: list[str]) -> None:
                     _become_kernel(request, server, conn)  # never returns
                 children.add(pid)
                 conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
-            children = {p for p in children if _alive(p)}
+            children = {p for p in children if pid_alive(p)}
     finally:
         for pid in children:
             with contextlib.suppress(OSError):
@@ -151,16 +153,6 @@ def _read_line(conn: socket.socket) -> bytes:
             raise ConnectionError("zygote connection closed before a full message")
         data += chunk
     return data
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ----------------------------------------------------------------------------- the renderer's side
@@ -244,7 +236,7 @@ class _ForkedProcess:
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None and not _alive(self.pid):
+        if self.returncode is None and not pid_alive(self.pid):
             self.returncode = 0  # reaped by the zygote; the exit status is not ours to read
         return self.returncode
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 from .. import __version__
 from ..core.i18n import LANGS, text
 from .execute import TEMPLATES, case_studies, lab_css, page_group_title, page_title, site_labels
+from .guard import pid_alive
 from .plan import CROSS, Page
 
 _TMP = ".site-tmp-"
@@ -162,7 +163,7 @@ def recover(site_dir: Path) -> list[str]:
             if not entry.name.startswith(prefix):
                 continue
             pid = entry.name[len(prefix) :].split("-")[0]
-            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            if pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid():
                 continue
             if prefix == _OLD and not site_dir.exists():
                 os.replace(entry, site_dir)
@@ -173,16 +174,6 @@ def recover(site_dir: Path) -> list[str]:
                 shutil.rmtree(entry, ignore_errors=True)
                 notes.append(f"removed {entry.name} left by an interrupted run")
     return notes
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager

@@ -509,7 +509,7 @@ def latent_class_text(loglinear: MSEResult, latent, lang: str = "es") -> str:
     each is credible; no figure when the chains did not converge."""
     check_lang(lang)
     if not latent.ok:
-        rhat = f"{latent.rhat:.2f}"
+        rhat = f"{latent.rhat:.3f}"
         rhat = rhat.replace(".", ",") if lang == "es" else rhat
         return t("latent_not_converged", lang, rhat=rhat)
     key = "latent_similar"

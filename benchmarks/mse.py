@@ -144,7 +144,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lcmcr-burnin", type=int, default=10_000)
     ap.add_argument("--lcmcr-samples", type=int, default=2_500)
     ap.add_argument("--lcmcr-thinning", type=int, default=20)
+    ap.add_argument(
+        "--lcmcr-only", action="store_true", help="only the LCMCR rows (no SparseMSE, no bootstrap)"
+    )
     args = ap.parse_args(argv)
+    if args.lcmcr_only:
+        rows = run_lcmcr(
+            args.lcmcr_data.split(","),
+            args.lcmcr_chains,
+            args.lcmcr_burnin,
+            args.lcmcr_samples,
+            args.lcmcr_thinning,
+            args.seed,
+        )
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / "mse_lcmcr.json").write_text(json.dumps(rows, indent=2))
+        _print_lcmcr(rows, args)
+        return 0
 
     table = pd.read_csv(args.data)
     py = run_python(table, args.n_boot, args.seed, args.repeats)

@@ -535,3 +535,32 @@ def eligibility_text(case_study: str, selection: dict, lang: str = "es") -> str:
             )
         )
     return " ".join(parts)
+
+
+def latent_class_text(loglinear: MSEResult, latent, lang: str = "es") -> str:
+    """The latent-class (LCMCR) estimate beside the log-linear one, with a reading of when
+    each is credible; no figure when the chains did not converge."""
+    check_lang(lang)
+    if not latent.ok:
+        rhat = f"{latent.rhat:.3f}"
+        rhat = rhat.replace(".", ",") if lang == "es" else rhat
+        return text("latent_not_converged", lang, rhat=rhat)
+    key = "latent_similar"
+    ll = "—"
+    if loglinear.ok:
+        lo, hi = loglinear.interval
+        ll = f"{_n(lo, lang)}–{_n(hi, lang)}"
+        if latent.interval[0] > hi:
+            key = "latent_higher"
+        elif latent.interval[1] < lo:
+            key = "latent_lower"
+    reading = text(key, lang)
+    return text(
+        "latent_ok",
+        lang,
+        lo=_n(latent.interval[0], lang),
+        hi=_n(latent.interval[1], lang),
+        total=_n(latent.total, lang),
+        ll=ll,
+        reading=reading,
+    )

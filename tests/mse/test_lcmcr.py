@@ -203,3 +203,28 @@ def test_cli_lcmcr(root, tmp_path):
     assert bad.exit_code == 3 and "No figure" in bad.output
     usage = runner.invoke(app, ["mse", str(path), "--method", "nope"])
     assert usage.exit_code == 2
+
+
+# --------------------------------------------------------------------------------------
+# the page's reading (mse_report)
+# --------------------------------------------------------------------------------------
+def test_page_text_beside_the_log_linear_estimate_and_no_figure_when_not_converged(root):
+    from datajusta_lib.pages import unrecorded_victims as rep
+
+    table = _eye(root)
+    loglinear = mse.estimate(table, n_boot=0)
+    quick = {"burnin": 10_000, "samples": 2_500, "thinning": 20}
+    latent = mse.estimate(table, method="lcmcr", seed=2016, **quick)
+    assert latent.ok
+    es, en = (
+        rep.latent_class_text(loglinear, latent, "es"),
+        rep.latent_class_text(loglinear, latent, "en"),
+    )
+    assert "clases latentes" in es and "latent classes" in en
+    assert f"{round(latent.total)}" in en.replace(",", "")
+    lo, hi = loglinear.interval
+    assert f"{round(lo)}" in en.replace(",", "") and f"{round(hi)}" in en.replace(",", "")
+    short = mse.estimate(_uk(root), method="lcmcr", seed=3, burnin=10, samples=50, thinning=1)
+    text = rep.latent_class_text(mse.estimate(_uk(root), n_boot=0), short, "es")
+    assert "no se muestra una cifra" in text
+    assert not any(ch.isdigit() for ch in text.split("R-hat")[0])  # no number before R-hat

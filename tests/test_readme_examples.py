@@ -172,6 +172,37 @@ def check_sweep_dry_run(project, command, done):
     assert done.stdout.count(f"{folder}/es/trafficking--trafficking--") == 16
 
 
+def check_codebook_init(project, command, done):
+    assert done.returncode == 0, done.stdout + done.stderr
+    draft = (project / "draft.yaml").read_text(encoding="utf-8")
+    assert "institution: FISCALIA" in draft and "REVIEW" in draft
+
+
+def check_validate_with_draft(project, command, done):
+    assert done.returncode == 1, done.stdout + done.stderr  # the comment states exit 1
+    assert re.search(r"\d+ rows read, \d+ accepted, [1-9]\d* rejected", done.stdout)
+
+
+def check_mse_lcmcr(project, command, done):
+    assert done.returncode == 3, done.stdout + done.stderr  # "no figure is given (exit 3)"
+    assert "do not converge" in done.stdout and "No figure is given" in done.stdout
+
+
+def check_encode(project, command, done):
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = project / shlex.split(command)[shlex.split(command).index("--out") + 1]
+    raw = out.read_bytes()
+    assert out.is_file() and b"RUN_VICTIMA" not in raw
+
+
+def check_link(project, command, done):
+    assert done.returncode == 0, done.stdout + done.stderr
+    linked = project / "linked"
+    for name in ("clusters.parquet", "pairs.parquet", "clerical.parquet", "capture_histories.csv"):
+        assert (linked / name).is_file(), name
+
+
+F = "data/synthetic/trafficking/FISCALIA/trata_trafico_victimas.csv"
 CHECKS = {
     ".venv/bin/datajusta synth --if-missing": check_synth_if_missing,
     ".venv/bin/datajusta synth --seed 1 --out data/synthetic-seed1": check_synth_elsewhere,
@@ -183,6 +214,12 @@ CHECKS = {
     ".venv/bin/datajusta report trafficking --help-params": check_help_params,
     ".venv/bin/datajusta report trafficking -p region 13 -p period_start 2019-01-01 --lang es": check_one_page,
     SWEEP: check_sweep_dry_run,
+    f".venv/bin/datajusta codebook init {F} -i FISCALIA -c trafficking --out draft.yaml": check_codebook_init,
+    f".venv/bin/datajusta validate {F} --codebook draft.yaml": check_validate_with_draft,
+    ".venv/bin/datajusta mse data/reference/uk_modern_slavery_2013_five_lists.csv --method lcmcr": check_mse_lcmcr,
+    f".venv/bin/datajusta encode {F} --institution FISCALIA -c trafficking --out fiscalia.parquet": check_encode,
+    ".venv/bin/datajusta encode data/synthetic/trafficking/PDI/BRITRAP_victimas.xlsx --institution PDI -c trafficking --out pdi.parquet": check_encode,
+    ".venv/bin/datajusta link fiscalia.parquet pdi.parquet --out linked/": check_link,
 }
 
 

@@ -125,7 +125,7 @@ def test_manifest_and_downloadable_tables(built):
     nb_bytes = (root / "nb" / "a.ipynb").read_bytes()
     assert page["notebook_sha256"] == hashlib.sha256(nb_bytes).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", page["cache_key"]) and page["seconds"] > 0
-    assert "datajusta_lib/display.py" in page["library_modules"]
+    assert "datajusta_lib/analysis/display.py" in page["library_modules"]
     [table] = page["tables"]
     csv = site / "es" / table["file"]
     assert table["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()

@@ -147,10 +147,8 @@ def datapackage(page_title: str, lang: str, tables: list[dict]) -> dict:
     }
 
 
-def write_datapackage(folder, page_title: str, lang: str, tables: list[dict]) -> None:
+def datapackage_text(page_title: str, lang: str, tables: list[dict]) -> str:
+    """The ``datapackage.json`` written beside a page's downloads."""
     import json
-    from pathlib import Path
 
-    path = Path(folder) / "datapackage.json"
-    package = datapackage(page_title, lang, tables)
-    path.write_text(json.dumps(package, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return json.dumps(datapackage(page_title, lang, tables), indent=1, ensure_ascii=False) + "\n"

@@ -43,6 +43,14 @@ def estimate(selection: str = "stepwise", n_boot: int = 1000, seed: int = 1):
     return mse.estimate(capture_histories(), selection=selection, n_boot=n_boot, seed=seed)
 
 
+def estimate_latent(seed: int = 1):
+    """The Bayesian latent-class estimate (``LCMCRResult``) of the same population: it allows
+    for victims more or less visible to all three lists at once (docs/mse.md)."""
+    from .. import mse
+
+    return mse.estimate(capture_histories(), method="lcmcr", seed=seed)
+
+
 def original_estimates() -> pd.DataFrame:
     """The original study's pairwise Chapman estimates, verbatim (list numbers as in the
     study; the extract does not say which number is which list)."""

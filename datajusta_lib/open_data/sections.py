@@ -17,6 +17,7 @@ from IPython.display import HTML, display
 
 from ..analysis.display import say, show_figure, show_table
 from ..gate.publish import gate_counts, publish_table
+from ..mse import lcmcr as mse_lcmcr
 from . import charts as ch
 from . import eye_trauma, measures
 from .charts import Line, Panel, t
@@ -488,6 +489,7 @@ def _protest(lang: str) -> None:
 def _eye_trauma(lang: str) -> None:
     say(t("pv_eye_text", lang))
     res = eye_trauma.estimate()
+    latent = eye_trauma.estimate_latent()
     overlap = eye_trauma.overlap_counts()
     g = _gate(overlap, "open_eye_trauma_capture_histories")
     vis = _visible(g)["n"]
@@ -511,6 +513,8 @@ def _eye_trauma(lang: str) -> None:
     rows = [(t("eye_observed", lang), float(res.n_observed), None, None, "#555555")]
     if res.ok:
         rows.append((t("eye_mse", lang), res.total, *res.interval, "#000000"))
+    if latent.ok:
+        rows.append((t("eye_lcmcr", lang), latent.total, *latent.interval, ch.PALETTE[2]))
     for r in orig.itertuples():
         rows.append(
             (
@@ -559,15 +563,15 @@ def _eye_trauma(lang: str) -> None:
         hi=ch.number(res.interval[1], lang),
         pairs=", ".join(ch.number(v, lang) for v in orig["population_size"]),
     )
-    est = pd.DataFrame(
-        {
-            t("eye_col_what", lang): [t("eye_observed", lang), t("eye_mse", lang)],
-            t("eye_col_value", lang): [res.n_observed, round(res.total)],
-            t("eye_col_lo", lang): [None, round(res.interval[0])],
-            t("eye_col_hi", lang): [None, round(res.interval[1])],
-            "observed": [res.n_observed, res.n_observed],
-        }
-    )
+    est_rows = [
+        (t("eye_observed", lang), res.n_observed, None, None),
+        (t("eye_mse", lang), round(res.total), round(res.interval[0]), round(res.interval[1])),
+    ]
+    if latent.ok:
+        lo, hi = latent.interval
+        est_rows.append((t("eye_lcmcr", lang), round(latent.total), round(lo), round(hi)))
+    cols = [t(f"eye_col_{c}", lang) for c in ("what", "value", "lo", "hi")]
+    est = pd.DataFrame(est_rows, columns=cols).assign(observed=res.n_observed)
     est_pub = publish_table(est, name="open_eye_trauma_mse", kind="estimates", observed="observed")
     orig_pub = publish_table(
         orig.assign(source_url=source_meta("listado_victimas")["datajusta"]["repository"]),
@@ -598,6 +602,7 @@ def _eye_trauma(lang: str) -> None:
             terms=", ".join(res.model_terms) or "—",
         )
     )
+    say(t("eye_lcmcr_reading", lang, latent=mse_lcmcr.describe(latent, lang)))
     show_table(
         orig.assign(source_url=source_meta("listado_victimas")["datajusta"]["repository"]),
         caption=t("eye_orig_caption", lang),

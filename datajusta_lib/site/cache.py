@@ -243,7 +243,16 @@ class PageCache:
             return None
         return meta
 
-    def put(self, key: str, html: str, tables: list[tuple[str, str]], meta: dict) -> Path:
+    def put(
+        self,
+        key: str,
+        html: str,
+        tables: list[tuple[str, str]],
+        meta: dict,
+        extra: dict[str, str] | None = None,
+    ) -> Path:
+        """Store a page, its tables and ``extra`` files (path in the entry -> text), all of them
+        hashed into ``meta.json`` so that reuse can verify them."""
         final = self.path(key)
         tmp = self.root / f".{key}.tmp{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -251,6 +260,8 @@ class PageCache:
         (tmp / "page.html").write_text(html, encoding="utf-8")
         for name, csv in tables:
             (tmp / "tables" / f"{name}.csv").write_text(csv, encoding="utf-8")
+        for rel, content in (extra or {}).items():
+            (tmp / rel).write_text(content, encoding="utf-8")
         from .guard import file_hashes, fsync_dir, fsync_tree
 
         meta = {**meta, "files": file_hashes(tmp)}  # checked before every reuse

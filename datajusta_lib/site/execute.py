@@ -532,11 +532,12 @@ def render_page(task: PageTask) -> dict:
             for t in tables
         ],
     }
-    entry = PageCache(task.cache_root).put(
-        task.key, body, [(t["name"], t["csv"]) for t in tables], meta
-    )
+    extra = {}
     if tables:  # what each download is (data kind, unit, source), beside the downloads
-        from ..analysis.downloads import write_datapackage
+        from ..analysis.downloads import datapackage_text
 
-        write_datapackage(entry / "tables", page_title(page), page.lang, tables)
+        extra["tables/datapackage.json"] = datapackage_text(page_title(page), page.lang, tables)
+    PageCache(task.cache_root).put(
+        task.key, body, [(t["name"], t["csv"]) for t in tables], meta, extra=extra
+    )
     return {**meta, "status": "rendered"}

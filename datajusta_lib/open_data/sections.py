@@ -154,13 +154,10 @@ def show(case_study: str, lang: str = "es") -> None:
 
 
 def synthetic_divider(lang: str = "es") -> None:
-    """The heading and banner that open the synthetic demonstration below the real data."""
+    """The heading and sentence that open the synthetic demonstration below the real data (the
+    notebook's ``dj.banner`` follows it, so the synthetic banner opens that section)."""
     say(f"## {t('synthetic_heading', lang)}")
-    display(
-        HTML(
-            f'<div class="dj-banner dj-banner-synthetic" role="note"><p>{html.escape(t("synthetic_intro_plain", lang))}</p></div>'
-        )
-    )
+    say(t("synthetic_intro_plain", lang))
 
 
 def _show(fig, alt: str, source: str, counts, lang: str, caption: str | None = None) -> None:

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 from conftest import execute_notebook
 
+from datajusta_lib.core.i18n import text
 from datajusta_lib.gate.publish import TABLE_MIMETYPE
 
 pytestmark = pytest.mark.notebook
@@ -58,8 +59,13 @@ def test_case_study_notebook_runs_clean(root, tmp_path, case_study, lang, expect
     html = html_of(nb)
     md = markdown_of(nb)
     assert "dj-banner-synthetic" in html
-    # the page leads with a finding specific to its case study
-    lead = md.split("**")[1]
+    # the page leads with real open data; the synthetic demonstration follows, under its banner
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert headings[0] == text("open_data.real_heading", lang), headings[:3]
+    synthetic = md.split(f"## {text('open_data.synthetic_heading', lang)}", 1)[1]
+    assert html.index("dj-banner-published") < html.index("dj-banner-synthetic")
+    # ... and the synthetic section leads with a finding specific to its case study
+    lead = synthetic.split("**")[1]
     assert expect in lead, lead
     imgs = re.findall(r"<img [^>]*>", html)
     assert len(imgs) >= 8

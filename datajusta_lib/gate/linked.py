@@ -209,9 +209,12 @@ def counts_part(
     k: int,
     truth: np.ndarray | None = None,
     primary: np.ndarray | None = None,
+    withheld_total: bool = False,
 ) -> Part:
     """The part of a one- or two-way counts table (cells flattened as the gate does:
-    rows then the Total row, each with its Total column)."""
+    rows then the Total row, each with its Total column). ``withheld_total``: the Total row
+    is not published (its rows count in different units), so its cells are unknown to a
+    reader without being hidden cells to protect."""
     rows = [str(r) for r in row_labels]
     if column_labels is None:
         structure = dc.structure_1d(len(rows))
@@ -229,11 +232,15 @@ def counts_part(
     shown = np.asarray(shown, dtype=float)
     if shown.shape != (len(keys),):
         raise dc.DisclosureError(f"table {name!r}: values do not match its layout")
+    published = np.ones(len(keys), dtype=bool)
+    if withheld_total:
+        total_cells = 1 if column_labels is None else len(cols) + 1
+        published[-total_cells:] = False  # the Total row's cells
     return Part(
         name=name,
         keys=keys,
         shown=shown,
-        published=np.ones(len(keys), dtype=bool),
+        published=published,
         lines=[(tuple(p), t) for p, t in structure.lines],
         extra=_group_lines(link, rows, cols),
         floor=floor,
@@ -668,11 +675,20 @@ def part_from_csv(name: str, kind: str, gate: dict, csv_text: str) -> Part | Non
     if kind == "counts":
         label = (gate.get("label_columns") or [None])[0]
         cols = gate.get("count_columns") or []
-        rows = [str(x) for x in frame[label]][:-1]
         grid = np.array([[_number(v, marker) for v in frame[c]] for c in cols]).T
+        if gate.get("total_row") is False:  # the total across rows is withheld: unknown here
+            rows = [str(x) for x in frame[label]]
+            grid = np.vstack([grid, np.full(grid.shape[1], np.nan)])
+        else:
+            rows = [str(x) for x in frame[label]][:-1]
+        withheld = gate.get("total_row") is False
         if gate.get("shape") == "1d":
-            return counts_part(name, link, rows, None, grid[:, 0], floor=floor, k=k)
-        return counts_part(name, link, rows, cols[:-1], grid.ravel(), floor=floor, k=k)
+            return counts_part(
+                name, link, rows, None, grid[:, 0], floor=floor, k=k, withheld_total=withheld
+            )
+        return counts_part(
+            name, link, rows, cols[:-1], grid.ravel(), floor=floor, k=k, withheld_total=withheld
+        )
     if kind == "estimates":
         labels = [str(x) for x in frame[link.label_column]]
         shown = np.array([_number(v, marker) for v in frame[link.observed]])

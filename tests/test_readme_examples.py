@@ -54,8 +54,8 @@ def project(tmp_path_factory, root):
     data = proj / "data"
     data.mkdir()
     for entry in (root / "data").iterdir():
-        if entry.name.startswith("synthetic"):
-            continue
+        if entry.is_dir() and entry.name.startswith("synthetic"):
+            continue  # the synthetic worlds (data/synthetic_model.yaml is copied)
         if entry.is_dir():
             shutil.copytree(entry, data / entry.name)
         else:

@@ -59,6 +59,9 @@ _CODE_PATTERNS = {
     ),
     "missing-value code": re.compile(r"^(?:None|nan|NaN|<NA>|NaT|null)$"),
 }
+# A source address (a web address, or a repository named by its host) is a citation the page
+# must show, not code: it is left out before the patterns are applied.
+_ADDRESS = re.compile(r"(?:https?://|\b(?:www\.|github\.com/))\S+")
 # English words that never appear in Spanish prose (legal terms of art stay Spanish anyway)
 _ENGLISH = re.compile(r"\b(?:the|and|with|which|from|records|institution|unknown)\b")
 
@@ -104,6 +107,7 @@ def code_in_reader_text(site_dir, pages: str = "*/*.html") -> list[str]:
         spanish = not rel.startswith("en/")
         seen = set()
         for tag, value in reader_text(path.read_text(encoding="utf-8")):
+            value = _ADDRESS.sub("", value).strip() or value
             for what, pattern in _CODE_PATTERNS.items():
                 m = pattern.search(value)
                 if m and (what, m.group(0)) not in seen:

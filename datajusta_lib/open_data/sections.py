@@ -10,6 +10,7 @@ with them (``counts=``); tables re-published exactly as a publisher published th
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -483,6 +484,20 @@ def _protest(lang: str) -> None:
     )
 
 
+def _original_shown(orig: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The original study's pairwise estimates as published, with readers' column names."""
+    pairs = orig["comparison"].str.replace("events_", "").str.replace("_", "–")
+    return pd.DataFrame(
+        {
+            t("eye_col_pair", lang): [t("eye_pair_lists", lang, pair=p) for p in pairs],
+            t("eye_col_value", lang): orig["population_size"].to_numpy(),
+            t("eye_col_lo", lang): orig["ci_lower"].to_numpy(),
+            t("eye_col_hi", lang): orig["ci_upper"].to_numpy(),
+            t("eye_col_source", lang): source_meta("listado_victimas")["datajusta"]["repository"],
+        }
+    )
+
+
 def _eye_trauma(lang: str) -> None:
     say(t("pv_eye_text", lang))
     res = eye_trauma.estimate()
@@ -571,9 +586,7 @@ def _eye_trauma(lang: str) -> None:
     est = pd.DataFrame(est_rows, columns=cols).assign(observed=res.n_observed)
     est_pub = publish_table(est, name="open_eye_trauma_mse", kind="estimates", observed="observed")
     orig_pub = publish_table(
-        orig.assign(source_url=source_meta("listado_victimas")["datajusta"]["repository"]),
-        name="open_eye_trauma_original_pairwise",
-        kind="published",
+        _original_shown(orig, lang), name="open_eye_trauma_original_pairwise", kind="published"
     )
     _show(
         fig,
@@ -601,7 +614,7 @@ def _eye_trauma(lang: str) -> None:
     )
     say(t("eye_lcmcr_reading", lang, latent=mse_lcmcr.describe(latent, lang)))
     show_table(
-        orig.assign(source_url=source_meta("listado_victimas")["datajusta"]["repository"]),
+        _original_shown(orig, lang),
         caption=t("eye_orig_caption", lang),
         source=t("published_note", lang),
         name="open_eye_trauma_original_pairwise",
@@ -1025,31 +1038,35 @@ def show_index(lang: str = "es") -> None:
             "index_all": (100 * idx["index_all"]).round(1).to_numpy(),
         }
     )
+    court, cases, sentences, index = (
+        t(k, lang) for k in ("idx_court", "idx_cases", "idx_sentences", "idx_index")
+    )
+
+    def shown(which: str) -> pd.DataFrame:
+        cols = ["corte", f"cases_{which}", f"sentences_{which}", f"index_{which}"]
+        return df[cols].set_axis([court, cases, sentences, index], axis=1)
+
     focus = publish_table(
-        df[["corte", "cases_focus", "sentences_focus", "index_focus"]],
+        shown("focus"),
         name="open_index_sentences_per_case_apremios_tortura",
         kind="estimates",
-        observed=["cases_focus", "sentences_focus"],
-        label_columns=["corte"],
+        observed=[cases, sentences],
+        label_columns=[court],
     )
     allo = publish_table(
-        df[["corte", "cases_all", "sentences_all", "index_all"]],
+        shown("all"),
         name="open_index_sentences_per_case_all",
         kind="estimates",
-        observed=["cases_all", "sentences_all"],
-        label_columns=["corte"],
+        observed=[cases, sentences],
+        label_columns=[court],
     )
     pub = [focus, allo]
     vis = pd.DataFrame(
         {
-            t("index_focus", lang): pd.to_numeric(
-                focus.table["index_focus"], errors="coerce"
-            ).to_numpy(),
-            t("index_all", lang): pd.to_numeric(
-                allo.table["index_all"], errors="coerce"
-            ).to_numpy(),
+            t("index_focus", lang): pd.to_numeric(focus.table[index], errors="coerce").to_numpy(),
+            t("index_all", lang): pd.to_numeric(allo.table[index], errors="coerce").to_numpy(),
         },
-        index=focus.table["corte"],
+        index=focus.table[court],
     )
     title = t("index_sentences_title", lang)
     sub = ch.subtitle(_pub("PJUD", lang), t("index_unit", lang), _as_of("ds_pjud"), lang)
@@ -1147,13 +1164,19 @@ def catalogue(lang: str = "es") -> pd.DataFrame:
     rows = []
     for path in sorted(open_dir().glob("*/datapackage.json")):
         meta = source_meta(path.parent.name)["datajusta"]
+        publishers = "; ".join(meta["publishers"])
+        publishers = re.sub(
+            r"\s*\([^()]*\.(?:xlsx?|csv|pdf)\)", "", publishers
+        )  # files: in the data
+        described = {  # the datapackages describe unit, period and geography in English
+            t("cat_unit", lang): meta["unit"],
+            t("cat_period", lang): meta["period"],
+            t("cat_geography", lang): meta["geography"],
+        }
         rows.append(
             {
-                t("cat_source", lang): path.parent.name,
-                t("cat_publishers", lang): "; ".join(meta["publishers"]),
-                t("cat_unit", lang): meta["unit"],
-                t("cat_period", lang): meta["period"],
-                t("cat_geography", lang): meta["geography"],
+                t("cat_publishers", lang): publishers,
+                **(described if lang == "en" else {}),
                 t("cat_licence", lang): meta["licence_as_stated"],
                 t(
                     "cat_repository", lang

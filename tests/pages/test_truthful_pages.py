@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from datajusta_lib.core.i18n import text
 from datajusta_lib.pages import unrecorded_victims as rep
 
 
@@ -176,6 +177,9 @@ def test_every_download_from_synthetic_data_says_so(root):
                 continue
             path = site / pathlib_parent(rec["page"]) / t["file"]
             text = path.read_text(encoding="utf-8")
+            if t["name"].startswith("open_"):  # real open data: never labelled synthetic
+                assert "sintétic" not in text and "synthetic" not in text.lower(), t["file"]
+                continue
             if "synthetic" not in path.name and "sintétic" not in text and "synthetic" not in text:
                 unlabelled.append(f"{rec['page']}: {t['file']}")
     assert unlabelled == [], f"{len(unlabelled)} synthetic downloads unlabelled: {unlabelled[:5]}"
@@ -288,13 +292,13 @@ def test_audit_tells_needed_for_disaggregation_from_not_needed(lang):
     from datajusta_lib.pages import audit as au
 
     table = au.sensitive_table("protest_violence", lang).table
-    not_needed = " ".join(table[au.L("col_not_needed", lang)])
+    not_needed = " ".join(table[text("col_not_needed", lang)])
     for f in ("gender_identity", "indigenous_people", "nationality"):
         name = au.field_name(f, lang)
         assert name not in not_needed, f"{name} flagged as a field the purpose does not need"
-    assert au.L("col_disaggregation", lang) in table.columns
+    assert text("col_disaggregation", lang) in table.columns
     assert au.field_name("indigenous_people", lang) in " ".join(
-        table[au.L("col_disaggregation", lang)]
+        table[text("col_disaggregation", lang)]
     )
     assert "OHCHR" in au.purpose_text("protest_violence", lang)
 
@@ -425,7 +429,7 @@ def test_the_banner_brings_the_site_style_and_hides_the_other_language(root):
     from datajusta_lib.analysis.lab import lab_style
 
     css = lab_style("es")
-    site_css = (root / "datajusta_lib/templates/site.css").read_text(encoding="utf-8")
+    site_css = (root / "datajusta_lib/site/templates/site.css").read_text(encoding="utf-8")
     banner_rule = next(line for line in site_css.splitlines() if line.startswith(".dj-banner {"))
     assert banner_rule in css
     assert '.dj-prose[lang]:not([lang="es"]) { display: none; }' in css

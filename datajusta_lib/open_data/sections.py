@@ -1157,6 +1157,16 @@ def show_index(lang: str = "es") -> None:
     )
 
 
+def _licence(stated: str, lang: str) -> str:
+    """The licence as the source states it; in Spanish, the licences it names and whether the
+    data's own licence is stated (the statements are quoted in English on the English page)."""
+    if lang == "en":
+        return stated
+    named = re.findall(r"GPL-\d|CC[- ]BY[\w.-]*|MIT|ODbL|Apache-[\d.]+", stated)
+    data = "datos: no declarada" if "not stated" in stated else "ver la fuente"
+    return (", ".join(dict.fromkeys(named)) + " (repositorio); " if named else "") + data
+
+
 def catalogue(lang: str = "es") -> pd.DataFrame:
     """One row per open-data source: publishers, unit, period, geography, licence, repository."""
     from .geo import open_dir
@@ -1165,6 +1175,8 @@ def catalogue(lang: str = "es") -> pd.DataFrame:
     for path in sorted(open_dir().glob("*/datapackage.json")):
         meta = source_meta(path.parent.name)["datajusta"]
         publishers = "; ".join(meta["publishers"])
+        if lang == "es":
+            publishers = publishers.replace(" and ", " y ")
         publishers = re.sub(
             r"\s*\([^()]*\.(?:xlsx?|csv|pdf)\)", "", publishers
         )  # files: in the data
@@ -1177,7 +1189,7 @@ def catalogue(lang: str = "es") -> pd.DataFrame:
             {
                 t("cat_publishers", lang): publishers,
                 **(described if lang == "en" else {}),
-                t("cat_licence", lang): meta["licence_as_stated"],
+                t("cat_licence", lang): _licence(meta["licence_as_stated"], lang),
                 t(
                     "cat_repository", lang
                 ): f"{meta['repository']} @ {meta['commit'][:7]} ({meta['commit_date']})",

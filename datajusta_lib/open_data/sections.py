@@ -1157,7 +1157,7 @@ def show_index(lang: str = "es") -> None:
     )
 
 
-def _licence(stated: str, lang: str) -> str:
+def _licence_stated(stated: str, lang: str) -> str:
     """The licence as the source states it; in Spanish, the licences it names and whether the
     data's own licence is stated (the statements are quoted in English on the English page)."""
     if lang == "en":
@@ -1189,7 +1189,7 @@ def catalogue(lang: str = "es") -> pd.DataFrame:
             {
                 t("cat_publishers", lang): publishers,
                 **(described if lang == "en" else {}),
-                t("cat_licence", lang): _licence(meta["licence_as_stated"], lang),
+                t("cat_licence", lang): _licence_stated(meta["licence_as_stated"], lang),
                 t(
                     "cat_repository", lang
                 ): f"{meta['repository']} @ {meta['commit'][:7]} ({meta['commit_date']})",

@@ -16,7 +16,7 @@ ARGS   ?=
 
 help:
 	@echo "make reports   set up .venv, generate the synthetic data and render the site into outputs/site/"
-	@echo "make test      set up .venv and run the whole test suite (what CI runs)"
+	@echo "make test      set up .venv, render the site and run the whole test suite (what CI runs)"
 	@echo "make lab       open JupyterLab on notebooks/"
 	@echo "make lint      ruff check + format check"
 	@echo "make bench     run the benchmarks (see docs/benchmarks.md)"

@@ -115,12 +115,13 @@ def show_figure(
 
 def _mark_synthetic(fig, lang: str) -> None:
     """A visible mark on a chart drawn from synthetic data (it travels without its page)."""
+    # bottom right: the titles start at the top left and can run the whole width
     fig.text(
         0.995,
-        0.995,
+        0.005,
         text("synthetic_chart_mark", lang),
         ha="right",
-        va="top",
+        va="bottom",
         fontsize=9,
         fontweight="bold",
         color="#8a1c00",

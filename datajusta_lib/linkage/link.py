@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,9 @@ ID_COLS = ["unique_id", "institution", "source_file", "source_row"]
 class LinkageResult:
     """What a linkage run returns (no identifier in any table)."""
 
-    clusters: pd.DataFrame  # unique_id, institution, source_file, source_row, cluster_id
+    # unique_id, institution, source_file, source_row, cluster_id, linkable (the record holds
+    # an identifier, a name or a birth date)
+    clusters: pd.DataFrame
     pairs: (
         pd.DataFrame
     )  # unique_id_l, unique_id_r, institution_l/_r, match_weight, match_probability
@@ -93,8 +96,8 @@ def _words(df_or_cols, prefix: str) -> list[str]:
 
 def dice_sql(words: list[str], pop: str) -> str:
     """SQL for the Dice similarity of two filters held as int64 word columns."""
-    inter = " + ".join(f'CAST(bit_count("{w}_l" & "{w}_r") AS INTEGER)' for w in words)
-    return f'(2.0 * ({inter}) / ("{pop}_l" + "{pop}_r"))'
+    inter = " + ".join(f"CAST(bit_count({w}_l & {w}_r) AS INTEGER)" for w in words)
+    return f"(2.0 * ({inter}) / ({pop}_l + {pop}_r))"
 
 
 def _pop_column(column: str) -> str:
@@ -108,11 +111,11 @@ def comparison_dicts(settings: dict, columns) -> list[dict]:
         if c["kind"] == "exact":
             levels = [
                 {
-                    "sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL',
+                    "sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL",
                     "label_for_charts": "null",
                     "is_null_level": True,
                 },
-                {"sql_condition": f'"{col}_l" = "{col}_r"', "label_for_charts": "exact"},
+                {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": "exact"},
             ]
         else:
             pop = _pop_column(col)
@@ -121,14 +124,14 @@ def comparison_dicts(settings: dict, columns) -> list[dict]:
                 raise ValueError(f"comparison {c['name']}: no columns {col}_0.. in the data")
             levels = [
                 {
-                    "sql_condition": f'"{pop}_l" IS NULL OR "{pop}_r" IS NULL',
+                    "sql_condition": f"{pop}_l IS NULL OR {pop}_r IS NULL",
                     "label_for_charts": "null",
                     "is_null_level": True,
                 }
             ]
             if c.get("exact_column"):
                 e = c["exact_column"]
-                levels.append({"sql_condition": f'"{e}_l" = "{e}_r"', "label_for_charts": "exact"})
+                levels.append({"sql_condition": f"{e}_l = {e}_r", "label_for_charts": "exact"})
             d = dice_sql(words, pop)
             for t in c["thresholds"]:
                 levels.append(
@@ -277,6 +280,8 @@ def link(
         clusters["cluster_id"].astype(object).where(clusters["cluster_id"].notna(), own)
     )
     clusters["cluster_id"] = pd.factorize(clusters["cluster_id"].astype(str))[0]
+    held = [c for c in LINKING_COLUMNS if c in data.columns]
+    clusters["linkable"] = data[held].notna().any(axis=1).to_numpy() if held else False
     pairs = pairs[
         [
             "unique_id_l",
@@ -318,7 +323,9 @@ def _train(linker, settings: dict) -> None:
 def _register(db, data: pd.DataFrame, engine: str, name: str):
     if engine == "duckdb":
         return db.register(data, dataset_display_name=name)
-    return db.register(spark_frame(data, db), dataset_display_name=name)
+    # a Spark session outlives one linkage and keeps its views: a fresh name per run
+    unique = f"{name}_{uuid.uuid4().hex[:12]}"
+    return db.register(spark_frame(data, db), dataset_display_name=name, table_name=unique)
 
 
 def spark_frame(data: pd.DataFrame, db):
@@ -412,4 +419,60 @@ def without_fields(encoded: pd.DataFrame, drop: dict) -> pd.DataFrame:
         out.loc[rows, "identifiers_held"] = held.map(
             lambda h, fields=fields: "+".join(x for x in h if x not in fields) or "none"
         )
+    return out
+
+
+# fields that let a record be linked at all: without any of them a record is unlinkable
+LINKING_COLUMNS = ["id_hash", "name_pop", "birth_hash"]
+
+
+def link_records(
+    records: pd.DataFrame,
+    case_study: str,
+    source: str = "synthetic",
+    *,
+    engine: str = "duckdb",
+    key: bytes | None = None,
+) -> tuple[pd.DataFrame, LinkageResult]:
+    """The canonical records with ``person_key`` replaced by the person splink estimates.
+
+    Every export of the case study is encoded as its institution would encode it and linked
+    (:func:`link_case_study`); each record then carries its cluster as ``person_key``
+    (``"link-<cluster>"``), the exact keyed hash it had as ``person_key_exact`` and its row in
+    the linkage as ``link_row`` (to re-cluster at another threshold). A record holding no
+    identifier, name or birth date gets no key: nothing can link it, and the estimators count
+    it as unlinked, as they do with exact keys."""
+    _, result = link_case_study(case_study, source, engine=engine, key=key)
+    return attach_links(records, result), result
+
+
+def attach_links(records: pd.DataFrame, result: LinkageResult) -> pd.DataFrame:
+    """``records`` with the linkage's person (see :func:`link_records`); rows are matched on
+    institution, export file name and row."""
+    join = ["institution", "source_file", "source_row"]
+    clusters = result.clusters.assign(
+        source_file=result.clusters["source_file"].map(lambda f: Path(str(f)).name),
+        link_row=result.clusters["unique_id"],
+    )[[*join, "cluster_id", "link_row", "linkable"]]
+    out = records.copy()
+    keys = out[join].assign(
+        source_file=out["source_file"].map(lambda f: Path(str(f)).name),
+        source_row=out["source_row"].astype("int64"),
+    )
+    found = keys.merge(clusters, on=join, how="left", validate="m:1")
+    if found["cluster_id"].isna().any():
+        r = found[found["cluster_id"].isna()].iloc[0]
+        raise ValueError(
+            f"{r['source_file']}, row {r['source_row']}: record not in the linkage "
+            "(the exports changed since they were encoded?)"
+        )
+    linkable = found["linkable"].astype(bool).to_numpy()
+    out["person_key_exact"] = out["person_key"]
+    out["person_key"] = pd.Series(
+        np.where(linkable, "link-" + found["cluster_id"].astype(int).astype(str), None),
+        index=out.index,
+        dtype="string",
+    )
+    out["link_row"] = found["link_row"].astype("int64").to_numpy()
+    out.attrs = dict(records.attrs)
     return out

@@ -184,44 +184,6 @@ def cross_pair_scores(sub: pd.DataFrame, label: str, a: str, b: str) -> dict:
     }
 
 
-def mse_with_links(
-    records: pd.DataFrame,
-    clusters: pd.DataFrame,
-    case_study: str,
-    root: Path | None = None,
-    n_boot: int = 0,
-    seed: int | None = None,
-) -> pd.DataFrame:
-    """The multiple systems estimate of the same eligible records linked three ways: the
-    true persons, splink's clusters, and today's exact keyed hash (records without an
-    identifier left out, as the unrecorded-victims page does)."""
-    from .. import mse
-
-    recs = records.copy()
-    recs["source_file"] = recs["source_file"].map(lambda f: Path(str(f)).name)
-    recs = recs.astype({"source_row": "int64"})
-    linked = attach_truth(clusters, case_study, root)
-    recs = recs.merge(linked[JOIN + ["cluster_id", "person_id"]], on=JOIN, how="left")
-    out = []
-    for links, key in (
-        ("true links", "person_id"),
-        ("estimated links (splink)", "cluster_id"),
-        ("exact keyed hash", "person_key"),
-    ):
-        r = mse.estimate(recs, key_col=key, n_boot=n_boot, seed=seed)
-        row = r.as_row()
-        keep = ("observed", "dark", "total", "lower", "upper", "model", "problem")
-        out.append(
-            {
-                "case_study": case_study,
-                "links": links,
-                "lists": ", ".join(r.lists),
-                **{k: row[k] for k in keep},
-            }
-        )
-    return pd.DataFrame(out)
-
-
 def clusters_at(pairs: pd.DataFrame, n: int, threshold: float) -> np.ndarray:
     """Connected components of the pairs at or above a match probability (what splink's
     clustering does), for a sweep of thresholds without re-running the model."""
@@ -248,3 +210,62 @@ def threshold_sweep(
             }
         )
     return pd.DataFrame(rows)
+
+
+def mse_by_linkage(
+    records: pd.DataFrame,
+    result,
+    *,
+    model_terms=(),
+    thresholds=(0.5, 0.99),
+    case_study: str | None = None,
+    root: Path | None = None,
+    pthresh: float | None = None,
+) -> list[dict]:
+    """The same estimate with the same records linked in other ways, to show how much it
+    depends on the linkage: splink's clusters at the threshold used and at ``thresholds``,
+    today's exact keyed hash and, when ``case_study`` names a synthetic world, the true
+    persons.
+
+    Each variant is estimated twice: with the page's model (``model_terms``, fixed), which
+    isolates what the links change, and with the model chosen again step by step, which adds
+    what a different choice of model changes (small differences in the cells can tip the
+    selection). ``records`` come from :func:`datajusta_lib.linkage.link.link_records`
+    (``person_key``, ``person_key_exact``, ``link_row``); records nothing can link keep no key
+    in every variant, so that each estimates from the same lists. Returns one dict per
+    variant: ``{"links": "estimated" | "exact" | "true", "threshold": float | None, "used": bool
+    (the page's own links), "same_model": MSEResult, "reselected": MSEResult}``."""
+    from .. import mse
+
+    linkable = records["person_key"].notna().to_numpy()
+    rows = records["link_row"].to_numpy()
+    n = len(result.clusters)
+
+    def keyed(labels) -> pd.Series:
+        values = np.asarray(labels)[rows].astype(str)
+        return pd.Series(np.where(linkable, values, None), index=records.index, dtype="string")
+
+    variants = [("estimated", float(result.threshold), records["person_key"])]
+    for th in sorted(set(map(float, thresholds)) - {float(result.threshold)}):
+        variants.append(("estimated", th, keyed(clusters_at(result.pairs, n, th))))
+    variants.sort(key=lambda v: v[1])
+    variants.append(("exact", None, records["person_key_exact"]))
+    if case_study is not None:
+        truth = attach_truth(result.clusters, case_study, root).sort_values("unique_id")
+        variants.append(("true", None, keyed(truth["person_id"].to_numpy())))
+    stepwise = {} if pthresh is None else {"pthresh": pthresh}
+    out = []
+    for links, threshold, key in variants:
+        recs = records.assign(_key=key)
+        out.append(
+            {
+                "links": links,
+                "threshold": threshold,
+                "used": links == "estimated" and threshold == float(result.threshold),
+                "same_model": mse.estimate(
+                    recs, key_col="_key", selection="fixed", pairs=list(model_terms), n_boot=0
+                ),
+                "reselected": mse.estimate(recs, key_col="_key", n_boot=0, **stepwise),
+            }
+        )
+    return out

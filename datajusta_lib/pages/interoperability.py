@@ -219,20 +219,25 @@ def scenario_table(encoded, res, case_study: str, lang: str = "es") -> pd.DataFr
 
 
 def mse_table(records: pd.DataFrame, res, case_study: str, lang: str = "es") -> pd.DataFrame:
-    m = q.mse_with_links(records, res.clusters, case_study)
-    names = {
-        "true links": t("links_true", lang),
-        "estimated links (splink)": t("links_estimated", lang),
-        "exact keyed hash": t("links_exact", lang),
-    }
+    """The stepwise estimate of the same records linked three ways: the true persons, the
+    links estimated from the encodings and the exact keyed hash (records that hold no name,
+    identifier or birth date left out of all three, as on the unrecorded-victims pages)."""
+    from ..linkage.link import attach_links
+
+    variants = q.mse_by_linkage(
+        attach_links(records, res), res, thresholds=(), case_study=case_study
+    )
+    order = {"true": 0, "estimated": 1, "exact": 2}
+    variants = sorted(variants, key=lambda v: order[v["links"]])
+    fits = [v["reselected"] for v in variants]
     return pd.DataFrame(
         {
-            t("col_links", lang): m["links"].map(names),
-            t("col_observed", lang): m["observed"].astype(int),
-            t("col_dark", lang): m["dark"].round(0),
-            t("col_total", lang): m["total"].round(0),
+            t("col_links", lang): [t(f"links_{v['links']}", lang) for v in variants],
+            t("col_observed", lang): [r.n_observed for r in fits],
+            t("col_dark", lang): [round(r.dark) if r.ok else pd.NA for r in fits],
+            t("col_total", lang): [round(r.total) if r.ok else pd.NA for r in fits],
         }
-    )
+    ).astype({t("col_dark", lang): "Int64", t("col_total", lang): "Int64"})
 
 
 # --------------------------------------------------------------------------------------

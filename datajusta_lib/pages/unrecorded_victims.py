@@ -359,32 +359,6 @@ def plot_estimate(res: MSEResult, lang: str = "es", sizes: pd.Series | None = No
     return fig, alt
 
 
-def linkage_text(ch, lang: str = "es") -> str:
-    """Which lists could be linked by the person key and which could not (Markdown)."""
-    linked = _join([_name(x, lang) for x in ch.lists], lang)
-    parts = [text("linkage_linked", lang, n=len(ch.lists), lists=linked)]
-    if ch.dropped_lists:
-        parts.append(
-            text(
-                "linkage_dropped",
-                lang,
-                lists=_join([_name(x, lang) for x in ch.dropped_lists], lang),
-            )
-        )
-    partial = {k: v for k, v in ch.unlinked.items() if v and k not in ch.dropped_lists}
-    if partial:
-        parts.append(
-            text(
-                "linkage_partial",
-                lang,
-                lists=_join(
-                    [f"{_name(k, lang)} ({thousands(v, lang)})" for k, v in partial.items()], lang
-                ),
-            )
-        )
-    return " ".join(parts)
-
-
 def load_records(case_study: str, source: str = "synthetic") -> pd.DataFrame:
     """The case study's canonical records (``dj.load``) without printing ingestion warnings
     on the page: rows quarantined at ingestion are said by :func:`quarantine_text` instead."""
@@ -564,3 +538,148 @@ def latent_class_text(loglinear: MSEResult, latent, lang: str = "es") -> str:
         ll=ll,
         reading=reading,
     )
+
+
+# --------------------------------------------------------------------------------------
+# linkage: the estimate uses the probabilistic links (issue 15), and says how much they matter
+# --------------------------------------------------------------------------------------
+def link_records(records: pd.DataFrame, case_study: str, source: str = "synthetic"):
+    """The records linked by the project's privacy-preserving linkage: ``person_key`` becomes
+    the person splink estimates from the encodings (see ``dj.linkage``).
+
+    Returns ``(records, result)``. With private data and no linkage key set, the records keep
+    their exact keyed hash and ``result`` is None; :func:`linkage_text` says so."""
+    from ..ingest.pseudonymise import MissingKeyError
+    from ..linkage.link import link_records as _link
+
+    try:
+        return _link(records, case_study, source)
+    except MissingKeyError:
+        if source == "synthetic":
+            raise
+        return records, None
+
+
+def linkage_text(ch, lang: str = "es", linkage=None) -> str:
+    """Which lists could be linked and which could not (Markdown). ``linkage``: the result of
+    :func:`link_records` (probabilistic links), or None when the records kept their exact
+    pseudonymous keys."""
+    suffix = "_probabilistic" if linkage is not None else ""
+    linked = _join([_name(x, lang) for x in ch.lists], lang)
+    parts = [text(f"linkage_linked{suffix}", lang, n=len(ch.lists), lists=linked)]
+    if ch.dropped_lists:
+        parts.append(
+            text(
+                f"linkage_dropped{suffix}",
+                lang,
+                lists=_join([_name(x, lang) for x in ch.dropped_lists], lang),
+            )
+        )
+    partial = {k: v for k, v in ch.unlinked.items() if v and k not in ch.dropped_lists}
+    if partial:
+        parts.append(
+            text(
+                f"linkage_partial{suffix}",
+                lang,
+                lists=_join(
+                    [f"{_name(k, lang)} ({thousands(v, lang)})" for k, v in partial.items()], lang
+                ),
+            )
+        )
+    if linkage is None:
+        parts.insert(0, text("linkage_exact_fallback", lang))
+    return " ".join(parts)
+
+
+def _decimal(x: float, lang: str) -> str:
+    s = f"{x:g}"
+    return s.replace(".", ",") if lang == "es" else s
+
+
+def _linkage_label(variant: dict, lang: str) -> str:
+    if variant["links"] == "estimated":
+        key = "linkage_row_used" if variant["used"] else "linkage_row_threshold"
+        return text(key, lang, threshold=_decimal(variant["threshold"], lang))
+    return text(f"linkage_row_{variant['links']}", lang)
+
+
+def _total(res: MSEResult):
+    return round(res.total) if res.ok else pd.NA
+
+
+def linkage_table(variants: list[dict], lang: str = "es") -> pd.DataFrame:
+    """One row per way of linking the same records (``dj.linkage.quality.mse_by_linkage``):
+    persons observed, the total with this page's model and with the model chosen again, and
+    that model; ``observed=`` column for the ``estimates`` gate."""
+    rows = []
+    for v in variants:
+        same, again = v["same_model"], v["reselected"]
+        finite = [x for x in again.model_terms if x not in again.infinite_terms]
+        rows.append(
+            {
+                text("col_linkage_method", lang): _linkage_label(v, lang),
+                text("col_total_same_model", lang): _total(same),
+                text("col_total_reselected", lang): _total(again),
+                text("col_model_reselected", lang): (
+                    ", ".join(_pair(p, lang) for p in finite) or text("main_effects", lang)
+                )
+                if again.ok
+                else problem_text(again.problem, lang),
+                text("col_observed", lang): same.n_observed,
+            }
+        )
+    out = pd.DataFrame(rows)
+    for col in ("col_total_same_model", "col_total_reselected"):
+        out[text(col, lang)] = out[text(col, lang)].astype("Int64")
+    return out
+
+
+def linkage_spread_text(variants: list[dict], lang: str = "es") -> str:
+    """How much the total moves with the linkage, with this page's model and when the model
+    is chosen again; the true links beside them on synthetic data (Markdown)."""
+    estimated = [v for v in variants if v["links"] == "estimated"]
+    by = {v["links"]: v for v in variants if v["links"] != "estimated"}
+
+    def span(key, pool):
+        totals = [v[key].total for v in pool if v[key].ok]
+        return (min(totals), max(totals)) if totals else None
+
+    parts = []
+    same = span("same_model", estimated)
+    if same:
+        exact = by.get("exact")
+        parts.append(
+            text(
+                "linkage_spread_same",
+                lang,
+                lo=_n(same[0], lang),
+                hi=_n(same[1], lang),
+                exact=_n(exact["same_model"].total, lang)
+                if exact and exact["same_model"].ok
+                else "—",
+            )
+        )
+    again = span("reselected", [v for v in variants if v["links"] != "true"])
+    if same and again:
+        wider = (again[1] - again[0]) > 2 * (same[1] - same[0]) and again[1] > 1.1 * again[0]
+        key = "linkage_spread_model" if wider else "linkage_spread_reselected"
+        parts.append(text(key, lang, lo=_n(again[0], lang), hi=_n(again[1], lang)))
+    true, page = by.get("true"), next((v for v in estimated if v["used"]), None)
+    if true and true["same_model"].ok and true["reselected"].ok:
+        same_t, again_t = true["same_model"].total, true["reselected"].total
+        # the linkage errors matter little with the page's model, but tip the model choice
+        tipped = (
+            page is not None
+            and page["same_model"].ok
+            and abs(same_t / page["same_model"].total - 1) < 0.05
+            and abs(again_t / same_t - 1) > 0.1
+        )
+        parts.append(
+            text(
+                "linkage_truth_model" if tipped else "linkage_truth",
+                lang,
+                same=_n(same_t, lang),
+                again=_n(again_t, lang),
+            )
+        )
+    return " ".join(parts)

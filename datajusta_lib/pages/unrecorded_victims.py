@@ -672,7 +672,7 @@ def linkage_spread_text(variants: list[dict], lang: str = "es") -> str:
             page is not None
             and page["same_model"].ok
             and abs(same_t / page["same_model"].total - 1) < 0.05
-            and abs(again_t / same_t - 1) > 0.1
+            and abs(again_t / same_t - 1) > 0.05
         )
         parts.append(
             text(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from datajusta_lib.core.i18n import has_text
+from datajusta_lib.core.i18n import has_text, text
 from datajusta_lib.mse import estimator as mse
 from datajusta_lib.pages import unrecorded_victims as rep
 
@@ -193,3 +193,70 @@ def test_quarantine_is_said_from_the_ingestion_record():
     recs.attrs["ingestion"] = [{"n_read": 1200, "n_rejected": 7}, {"n_read": 30, "n_rejected": 0}]
     assert "7 of 1,230 rows" in rep.quarantine_text(recs, "en")
     assert "7 de 1.230 filas" in rep.quarantine_text(recs, "es")
+
+
+# --- the linkage behind the estimate (issue 15) ---------------------------------------
+def _fit(total, observed=100, terms=(), ok=True):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        ok=ok,
+        total=float(total),
+        n_observed=observed,
+        model_terms=list(terms),
+        infinite_terms=[],
+        problem=None if ok else {"code": "too_few_persons"},
+    )
+
+
+def _variants(true_same, true_again, used=12831.0):
+    v = [
+        {"links": "estimated", "threshold": 0.5, "used": False},
+        {"links": "estimated", "threshold": 0.9, "used": True},
+        {"links": "estimated", "threshold": 0.99, "used": False},
+        {"links": "exact", "threshold": None, "used": False},
+        {"links": "true", "threshold": None, "used": False},
+    ]
+    same = [12602, used, 12957, 12501, true_same]
+    again = [12602, used, 12957, 12501, true_again]
+    for row, s, a in zip(v, same, again, strict=True):
+        row["same_model"] = _fit(s, terms=["FISCALIA:INDH"])
+        row["reselected"] = _fit(a, terms=["DPP:FISCALIA"])
+    return v
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_linkage_spread_says_when_the_links_tip_the_model_choice(lang):
+    tipped = rep.linkage_spread_text(_variants(12741, 11619), lang)
+    sep = "." if lang == "es" else ","
+    assert f"12{sep}602" in tipped and f"12{sep}957" in tipped and f"12{sep}501" in tipped
+    assert f"11{sep}619" in tipped
+    assert ("cambiar el modelo elegido" if lang == "es" else "change the model chosen") in tipped
+    plain = rep.linkage_spread_text(_variants(12700, 12650), lang)
+    assert ("cambiar el modelo elegido" if lang == "es" else "change the model chosen") not in plain
+    assert f"12{sep}650" in plain
+    # without the truth (real data) nothing is said about true links
+    real = rep.linkage_spread_text(_variants(1, 1)[:4], lang)
+    assert ("verdaderos" if lang == "es" else "true links") not in real
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_linkage_table_names_each_linkage_and_carries_its_basis(lang):
+    table = rep.linkage_table(_variants(12741, 11619), lang)
+    first = table.columns[0]
+    labels = list(table[first])
+    assert ("0,9" if lang == "es" else "0.9") in labels[1]
+    assert ("esta página" if lang == "es" else "this page") in labels[1]
+    assert ("sintéticos" if lang == "es" else "synthetic") in labels[4]
+    assert table[text("col_observed", lang)].tolist() == [100] * 5
+    assert table[text("col_total_same_model", lang)].tolist()[-1] == 12741
+
+
+def test_linkage_text_says_when_it_falls_back_to_exact_keys():
+    from types import SimpleNamespace
+
+    ch = SimpleNamespace(lists=("FISCALIA", "PDI"), dropped_lists=("OSC",), unlinked={})
+    probabilistic = rep.linkage_text(ch, "es", linkage=object())
+    assert "enlace probabilístico" in probabilistic and "nombre, identificador ni" in probabilistic
+    exact = rep.linkage_text(ch, "en", linkage=None)
+    assert exact.startswith("Without a linkage key") and "exact match" in exact

@@ -654,7 +654,7 @@ def _passed_marker(cb: Codebook) -> Path | None:
     try:
         from ..core.paths import data_dir, outputs_dir, reference_dir
 
-        h = hashlib.sha256(json.dumps(cb.raw, sort_keys=True, default=str).encode())
+        h = hashlib.sha256(repr(cb.raw).encode())  # (labels may be numbers: no json)
         library = Path(__file__).resolve().parent.parent
         for f in (
             library / "ingest" / "codebooks.py",

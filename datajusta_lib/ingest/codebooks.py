@@ -62,6 +62,13 @@ class CodebookError(ValueError):
         super().__init__(f"codebook {self.path}: {len(self.problems)} problem(s)\n{lines}")
 
 
+class Problem(NamedTuple):
+    """One problem: where it is in the YAML (keys and list indexes) and the rule broken."""
+
+    path: tuple
+    message: str
+
+
 # --------------------------------------------------------------------------------------
 # strict YAML: duplicate keys are errors; only true/false are booleans and dates stay text
 # (YAML 1.2, the JSON data model the schema describes); every key and item keeps its line
@@ -291,6 +298,12 @@ class CodebookMappingContract(contracts.CodebookMappingModel):
         return ~bad
 
 
+_RULES = {
+    "maps_to_canonical_value": "not a value of the field's vocabulary in data/canonical.yaml",
+    "maps_to_a_region_code": "not a region code of data/reference/regions.csv",
+}
+
+
 def _contract_problems(table: pd.DataFrame, model) -> list[Problem]:
     if table.empty:
         return []
@@ -308,23 +321,10 @@ def _contract_problems(table: pd.DataFrame, model) -> list[Problem]:
     return out
 
 
-_RULES = {
-    "maps_to_canonical_value": "not a value of the field's vocabulary in data/canonical.yaml",
-    "maps_to_a_region_code": "not a region code of data/reference/regions.csv",
-}
-
-
 # --------------------------------------------------------------------------------------
 # 1. structure: the published JSON Schema (data/schemas/codebook.schema.json)
 # --------------------------------------------------------------------------------------
 SCHEMA_FILE = Path("schemas") / "codebook.schema.json"
-
-
-class Problem(NamedTuple):
-    """One problem: where it is in the YAML (keys and list indexes) and the rule broken."""
-
-    path: tuple
-    message: str
 
 
 def schema_path() -> Path:

@@ -475,6 +475,12 @@ def test_every_structural_problem_is_reported_at_once(tmp_path):
         ("{F: female, M: male}", "{F: female, 2.5: male}", "a label must be text (quote it"),
         ("identifier_kind: RUN", "identifier_kind: passport\n", None),
         (
+            "extra_columns:",
+            "status:\n  kind: documented\n  document: {title: x, url: 'https://x', as_of: '2021-05-01'}"
+            "\nextra_columns:",
+            None,
+        ),
+        (
             "  person_key: {recorded: true, original_name: RUN, dtype: identifier}\n",
             "",
             "identifier_kind: RUN, but fields.person_key is not recorded",
@@ -504,7 +510,7 @@ def test_every_structural_problem_is_reported_at_once(tmp_path):
         ),
         (
             "extra_columns:",
-            "status: {kind: modelled, document: {title: x, url: y, page: 3}}\nextra_columns:",
+            "status: {kind: documented, document: {title: x, url: y, page: 3}}\nextra_columns:",
             "status.document.page: unknown key",
         ),
     ],

@@ -16,7 +16,8 @@ status:
   note: {es: "...", en: "..."}   # optional
 ```
 
-:func:`check` validates the block (``parse_codebook`` calls it); :func:`status_of` and
+:func:`check` validates the block alone (the codebook schema's ``status`` rules, which
+``parse_codebook`` applies with the rest); :func:`status_of` and
 :func:`qualifier` give what pages say.
 """
 
@@ -26,30 +27,13 @@ KINDS = ("modelled", "documented")
 
 
 def check(status) -> list[str]:
-    """Problems with a codebook's ``status`` block (missing = modelled, the safe reading)."""
+    """Problems with a codebook's ``status`` block (missing = modelled, the safe reading),
+    by the ``status`` rules of the codebook schema (``data/schemas/codebook.schema.json``)."""
     if status is None:
         return []
-    if not isinstance(status, dict):
-        return ["status: must be a mapping with kind (modelled | documented)"]
-    problems = []
-    for k in sorted(set(status) - {"kind", "document", "note"}):
-        problems.append(f"status: unknown key {k!r}")
-    kind = status.get("kind")
-    if kind not in KINDS:
-        problems.append(f"status.kind: {kind!r} is not one of {list(KINDS)}")
-    doc = status.get("document")
-    if kind == "documented":
-        if not isinstance(doc, dict) or not doc.get("title") or not doc.get("url"):
-            problems.append(
-                "status.document: a documented codebook must name the document it was read "
-                "from (title and url)"
-            )
-    elif doc is not None:
-        problems.append("status.document: only a documented codebook names a document")
-    note = status.get("note")
-    if note is not None and not (isinstance(note, dict) and {"es", "en"} <= set(note)):
-        problems.append("status.note: must give 'es' and 'en'")
-    return problems
+    from .codebooks import dotted_path, schema_problems
+
+    return [f"{dotted_path(p.path)}: {p.message}" for p in schema_problems(status, "status")]
 
 
 def status_of(cb) -> dict:

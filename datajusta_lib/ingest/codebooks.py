@@ -1,10 +1,17 @@
 """Codebooks: what each institution records and how it maps to the canonical vocabulary.
 
-One YAML file per institution × case study, ``data/codebooks/<case_study>/<INSTITUTION>.yaml``
-(schema in ``docs/codebooks.md``). :func:`load_codebook` parses one strictly (duplicate keys
-and YAML 1.1 booleans such as an unquoted ``No`` are errors, not silent surprises), checks it
-against the contracts and returns a :class:`Codebook`; any problem raises
-:class:`CodebookError` naming the file and every problem found.
+One YAML file per institution × case study, ``data/codebooks/<case_study>/<INSTITUTION>.yaml``,
+whose structure is the JSON Schema ``data/schemas/codebook.schema.json`` (``docs/codebooks.md``).
+:func:`load_codebook` reads one strictly (duplicate keys and YAML 1.1 booleans such as an
+unquoted ``No`` are errors, not silent surprises) and checks it in three steps:
+
+1. structure, against the schema (every problem at once, with its line);
+2. meaning a schema cannot express, in Python: names matching the file and folder, values of
+   ``data/canonical.yaml``, cross-references between keys;
+3. the label mappings against the canonical vocabulary and region codes (a pandera contract).
+
+It returns a :class:`Codebook`; any problem raises :class:`CodebookError` naming the file and
+every problem found, each with its line and place in the YAML.
 """
 
 from __future__ import annotations
@@ -12,24 +19,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
+import jsonschema
 import pandas as pd
 import pandera.pandas as pa
 import yaml
 from pandera.typing import Series
 
 from ..core import canon, contracts
-from ..core.paths import codebooks_dir
-
-FORMATS = ("csv", "xlsx")
-ENCODINGS = ("utf-8", "utf-8-sig", "latin-1")
-DELIMITERS = (",", ";", "\t")
-IDENTIFIER_KINDS = ("RUN", "passport", "none")
-SPECIAL_DATE_FORMATS = ("iso", "excel_serial")
+from ..core.paths import codebooks_dir, data_dir
 
 # Fields the reader derives itself: a codebook may not describe them.
 DERIVED_FIELDS = contracts.DERIVED_FIELDS
@@ -58,15 +62,24 @@ class CodebookError(ValueError):
         super().__init__(f"codebook {self.path}: {len(self.problems)} problem(s)\n{lines}")
 
 
+class Problem(NamedTuple):
+    """One problem: where it is in the YAML (keys and list indexes) and the rule broken."""
+
+    path: tuple
+    message: str
+
+
 # --------------------------------------------------------------------------------------
-# strict YAML: duplicate keys are errors; only true/false are booleans (YAML 1.2)
+# strict YAML: duplicate keys are errors; only true/false are booleans and dates stay text
+# (YAML 1.2, the JSON data model the schema describes); every key and item keeps its line
 # --------------------------------------------------------------------------------------
 class _StrictLoader(yaml.SafeLoader):
     pass
 
 
+_YAML11_ONLY = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML11_ONLY]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictLoader.add_implicit_resolver(
@@ -92,17 +105,43 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml(path: Path | str) -> dict:
-    """Parse a codebook file strictly; a YAML error becomes a CodebookError naming the file."""
+def _node_lines(node: yaml.Node, at: tuple = (), out: dict | None = None) -> dict:
+    """Path (keys and indexes, as text) -> 1-based line of every key and item of a YAML tree."""
+    out = {} if out is None else out
+    out.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = at + (str(key_node.value),)
+            out[key] = key_node.start_mark.line + 1
+            _node_lines(value_node, key, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, at + (str(i),), out)
+    return out
+
+
+def read_yaml_located(path: Path | str) -> tuple[dict, dict]:
+    """Parse a codebook file strictly: the document and the line of each of its keys and
+    items; a YAML error becomes a CodebookError naming the file and line."""
     path = Path(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            doc = yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+            loader = _StrictLoader(fh)
+            try:
+                node = loader.get_single_node()
+                doc = loader.construct_document(node) if node is not None else None
+            finally:
+                loader.dispose()
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CodebookError(path, [f"not valid YAML: {exc}"]) from None
     if not isinstance(doc, dict):
         raise CodebookError(path, ["the file must hold a YAML mapping"])
-    return doc
+    return doc, _node_lines(node)
+
+
+def read_yaml(path: Path | str) -> dict:
+    """Parse a codebook file strictly; a YAML error becomes a CodebookError naming the file."""
+    return read_yaml_located(path)[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -246,210 +285,380 @@ def _mappings_table(cb: Codebook) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------
-# contracts for codebook tables (extend core/contracts.py's models with person_name, regions
-# and nationality codes)
+# the vocabulary contract: core/contracts.py's mapping model, plus the region codes of
+# data/reference/regions.csv (data a static schema cannot hold)
 # --------------------------------------------------------------------------------------
-class CodebookFieldContract(contracts.CodebookFieldModel):
-    field: Series[str] = pa.Field(isin=list(DESCRIBABLE_FIELDS))
-
-
 class CodebookMappingContract(contracts.CodebookMappingModel):
     field: Series[str] = pa.Field(isin=list(CATEGORY_FIELDS))
 
-    @pa.dataframe_check(name="maps_to_a_region_code_or_iso3_nationality")
-    def _coded(cls, df: pd.DataFrame) -> Series[bool]:
-        regions = set(canon.region_codes())
+    @pa.dataframe_check(name="maps_to_a_region_code")
+    def _region(cls, df: pd.DataFrame) -> Series[bool]:
         value = df["canonical_value"]
-        bad_region = (df["field"] == "region_code") & value.notna() & ~value.isin(regions)
-        bad_nat = (
-            (df["field"] == "nationality")
-            & value.notna()
-            & ~value.fillna("").str.fullmatch(r"[A-Z]{3}")
-        )
-        return ~(bad_region | bad_nat)
+        bad = (df["field"] == "region_code") & value.notna() & ~value.isin(canon.region_codes())
+        return ~bad
 
 
-def _contract_problems(table: pd.DataFrame, model, what: str) -> list[str]:
+_RULES = {
+    "maps_to_canonical_value": "not a value of the field's vocabulary in data/canonical.yaml",
+    "maps_to_a_region_code": "not a region code of data/reference/regions.csv",
+}
+
+
+def _contract_problems(table: pd.DataFrame, model) -> list[Problem]:
     if table.empty:
         return []
-    report = contracts.validate(table, model, source=what)
+    report = contracts.validate(table, model, source="values")
     out = []
     for f in report.failures.itertuples(index=False):
-        where = ""
         if pd.notna(f.row) and f.row in table.index:
             r = table.loc[f.row]
-            label = r.get("original_value")
-            where = f"field {r['field']}" + (f", label {label!r}" if isinstance(label, str) else "")
-        out.append(f"{what}: {where or f.column}: rule {f.rule}; value {f.value!r}")
+            where = ("fields", r["field"], "values", r["original_value"])
+            about = f"field {r['field']}, label {r['original_value']!r} maps to "
+            about += f"{r['canonical_value']!r}: {_RULES.get(f.rule, 'breaks the rule')}"
+        else:
+            where, about = ("fields",), f"column {f.column}: value {f.value!r}"
+        out.append(Problem(where, f"{about} (rule {f.rule})"))
     return out
 
 
 # --------------------------------------------------------------------------------------
-# parsing and checking
+# 1. structure: the published JSON Schema (data/schemas/codebook.schema.json)
 # --------------------------------------------------------------------------------------
-def _check_date(value, what: str, problems: list[str]) -> str | None:
+SCHEMA_FILE = Path("schemas") / "codebook.schema.json"
+
+
+def schema_path() -> Path:
+    """The codebook schema: the library's own copy (it is versioned with the parser), else
+    the project's ``data/schemas/`` (a copy of the library without its repository)."""
+    own = Path(__file__).resolve().parents[2] / "data" / SCHEMA_FILE
+    return own if own.is_file() else data_dir() / SCHEMA_FILE
+
+
+@cache
+def schema() -> dict:
+    return json.loads(schema_path().read_text(encoding="utf-8"))
+
+
+# YAML tells 2 from 2.0: a float is never a whole number here (draft 2020-12 would accept 2.0)
+_CodebookValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool)
+    ),
+)
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    # only the "date" format is asserted; record_id.pattern is compiled by Python below
+    return _CodebookValidator(schema(), format_checker=jsonschema.FormatChecker(["date"]))
+
+
+_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty (null)",
+}
+
+
+def _got(value) -> str:
+    if isinstance(value, dict | list):
+        return ""
+    shown = repr(value)
+    return f" (got {shown[:77] + '...' if len(shown) > 80 else shown})"
+
+
+def _explain(error: jsonschema.ValidationError) -> list[Problem]:
+    """A schema error in plain words: the schema's own ``errorMessage`` where it gives one."""
+    path = tuple(error.absolute_path)
+    if "propertyNames" in error.relative_schema_path:
+        path += (error.instance,)  # jsonschema reports a bad key at its mapping
+    custom = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+    kind, rule = error.validator, error.validator_value
+    if kind == "additionalProperties" and rule is False:
+        allowed = ", ".join(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        return [Problem(path + (k,), f"unknown key (allowed: {allowed})") for k in extra]
+    if kind == "required":
+        if custom:
+            return [Problem(path, custom)]
+        return [Problem(path + (k,), "missing (required)") for k in rule if k not in error.instance]
+    if custom:
+        return [Problem(path, custom + _got(error.instance))]
+    if kind == "type":
+        types = [rule] if isinstance(rule, str) else rule
+        words = " or ".join(_WORDS.get(t, t) for t in types)
+        return [Problem(path, f"must be {words}{_got(error.instance)}")]
+    if kind == "enum":
+        options = ", ".join(repr(v) for v in rule)
+        return [Problem(path, f"must be one of {options}{_got(error.instance)}")]
+    if kind in ("minLength", "minProperties", "minItems"):
+        return [Problem(path, "must not be empty")]
+    if kind == "minimum":
+        return [Problem(path, f"must be at least {rule}{_got(error.instance)}")]
+    if kind == "pattern":
+        return [Problem(path, f"must match {rule}{_got(error.instance)}")]
+    return [Problem(path, error.message)]
+
+
+def schema_problems(doc, part: str | None = None) -> list[Problem]:
+    """Every way ``doc`` breaks the schema (all of them, not the first), in plain words.
+    ``part`` checks a piece against one ``$defs`` entry (e.g. ``status``) instead."""
+    validator = _validator()
+    prefix: tuple = ()
+    if part is not None:
+        validator = validator.evolve(schema=schema()["$defs"][part])
+        prefix = (part,)
+    problems = [p for e in validator.iter_errors(doc) for p in _explain(e)]
+    problems = [Problem(prefix + p.path, p.message) for p in problems]
+    return list(dict.fromkeys(problems))  # one "missing" per missing key, not per rule
+
+
+# --------------------------------------------------------------------------------------
+# 2. meaning: what a schema cannot say, checked in Python once the structure is sound
+# --------------------------------------------------------------------------------------
+# Each check names the parts of the document it reads ("*": any key or index); it runs unless
+# the schema found a problem at or above one of them, so it can trust their shape and a
+# codebook with a bad delimiter still hears about its unknown unit of count in the same run.
+_SEMANTIC_CHECKS: list[tuple[tuple[tuple, ...], Callable]] = []
+
+
+def _semantic(*reads: str):
+    def register(check):
+        _SEMANTIC_CHECKS.append((tuple(tuple(r.split(".")) for r in reads), check))
+        return check
+
+    return register
+
+
+def _broken(reads: tuple[tuple, ...], errors: list[tuple]) -> bool:
+    return any(
+        len(e) <= len(r) and all(want in ("*", str(got)) for want, got in zip(r, e, strict=False))
+        for r in reads
+        for e in errors
+    )
+
+
+def semantic_problems(doc: dict, path: Path, broken_at: list[tuple] = ()) -> list[Problem]:
+    """Problems of meaning; checks reading a part the schema rejected are skipped."""
+    out: list[Problem] = []
+    for reads, check in _SEMANTIC_CHECKS:
+        if not _broken(reads, list(broken_at)):
+            out += check(doc, path)
+    return out
+
+
+@_semantic("institution")
+def _institution_matches_file(doc: dict, path: Path) -> list[Problem]:
+    inst = doc["institution"]
+    # (a draft elsewhere, checked with `validate --codebook`, may be named anything)
+    if path.suffix in (".yaml", ".yml") and path.stem != inst and _shipped(path):
+        return [Problem(("institution",), f"{inst!r} does not match the file name {path.name!r}")]
+    return []
+
+
+@_semantic("case_study")
+def _case_study_known(doc: dict, path: Path) -> list[Problem]:
+    cs, known = doc["case_study"], canon.case_studies()
+    if cs not in known:
+        return [Problem(("case_study",), f"{cs!r} is not one of {known} (data/canonical.yaml)")]
+    if path.parent.name in known and path.parent.name != cs:
+        return [Problem(("case_study",), f"{cs!r} does not match the folder {path.parent.name!r}")]
+    return []
+
+
+@_semantic("unit_of_count")
+def _unit_known(doc: dict, path: Path) -> list[Problem]:
+    unit, known = doc["unit_of_count"], canon.canonical()["units_of_count"]
+    if unit not in known:
+        return [
+            Problem(("unit_of_count",), f"{unit!r} is not one of {known} (data/canonical.yaml)")
+        ]
+    return []
+
+
+@_semantic("record_id.pattern")
+def _record_id_pattern_compiles(doc: dict, path: Path) -> list[Problem]:
+    pattern = doc["record_id"].get("pattern")
     try:
-        return date.fromisoformat(str(value)).isoformat()
-    except ValueError:
-        problems.append(f"{what}: {value!r} is not an ISO date (YYYY-MM-DD)")
-        return None
+        re.compile(pattern or "")
+    except re.error as exc:
+        return [
+            Problem(("record_id", "pattern"), f"{pattern!r} is not a regular expression: {exc}")
+        ]
+    return []
 
 
-def _check_date_format(fmt, what: str, problems: list[str]) -> None:
-    if fmt in SPECIAL_DATE_FORMATS:
-        return
-    if (
-        not isinstance(fmt, str)
-        or not re.fullmatch(r"[^%]*(%[dmyYHMS][^%]*)+", fmt)
-        or not all(c in fmt for c in ("%d", "%m"))
-    ):
-        problems.append(
-            f"{what}: date_format {fmt!r} must be 'iso', 'excel_serial' or a strftime pattern "
-            "with %d, %m and %Y or %y"
-        )
-    elif "%Y" not in fmt and "%y" not in fmt:
-        problems.append(f"{what}: date_format {fmt!r} has no year (%Y or %y)")
-
-
-def _parse_export(doc: dict, problems: list[str]) -> ExportSpec | None:
-    ex = doc.get("export")
-    if not isinstance(ex, dict):
-        problems.append("export: missing or not a mapping")
-        return None
-    known = {
-        "format",
-        "filename",
-        "encoding",
-        "delimiter",
-        "decimal",
-        "date_format",
-        "header_row",
-        "sheet",
-    }
-    for k in sorted(set(ex) - known):
-        problems.append(f"export: unknown key {k!r}")
-    fmt = ex.get("format")
-    if fmt not in FORMATS:
-        problems.append(f"export.format: {fmt!r} is not one of {list(FORMATS)}")
-    if not isinstance(ex.get("filename"), str) or not ex["filename"]:
-        problems.append("export.filename: missing")
-    if fmt == "csv":
-        if ex.get("encoding") not in ENCODINGS:
-            problems.append(
-                f"export.encoding: {ex.get('encoding')!r} is not one of {list(ENCODINGS)}"
-            )
-        if ex.get("delimiter") not in DELIMITERS:
-            problems.append(
-                f"export.delimiter: {ex.get('delimiter')!r} is not one of {list(DELIMITERS)}"
-            )
-    if fmt == "xlsx" and ex.get("sheet") is not None and not isinstance(ex["sheet"], str):
-        problems.append("export.sheet: must be a sheet name")
-    if ex.get("decimal", ".") not in (".", ","):
-        problems.append(f"export.decimal: {ex.get('decimal')!r} is not '.' or ','")
-    _check_date_format(ex.get("date_format", "iso"), "export", problems)
-    header = ex.get("header_row", 1)
-    if not isinstance(header, int) or isinstance(header, bool) or header < 1:
-        problems.append(f"export.header_row: {header!r} is not a 1-based row number")
-    try:
-        return ExportSpec(
-            format=fmt,
-            filename=ex.get("filename"),
-            encoding=ex.get("encoding"),
-            delimiter=ex.get("delimiter"),
-            decimal=ex.get("decimal", "."),
-            date_format=ex.get("date_format", "iso"),
-            header_row=header,
-            sheet=ex.get("sheet"),
-        )
-    except TypeError:
-        return None
-
-
-def _parse_field(name: str, spec, problems: list[str]) -> FieldSpec | None:
-    what = f"fields.{name}"
-    if not isinstance(spec, dict):
-        problems.append(f"{what}: must be a mapping with at least 'recorded'")
-        return None
-    known = {"recorded", "original_name", "dtype", "values", "date_format", "notes"}
-    for k in sorted(set(spec) - known):
-        problems.append(f"{what}: unknown key {k!r}")
-    recorded = spec.get("recorded")
-    if not isinstance(recorded, bool):
-        problems.append(f"{what}: 'recorded' must be true or false, got {recorded!r}")
-        return None
-    dtype = spec.get("dtype")
-    values = spec.get("values")
-    if recorded:
-        if not isinstance(spec.get("original_name"), str) or not spec["original_name"].strip():
-            problems.append(f"{what}: recorded but has no original_name")
-        if dtype not in contracts.CODEBOOK_DTYPES:
-            problems.append(f"{what}: dtype {dtype!r} is not one of {contracts.CODEBOOK_DTYPES}")
-        expected = FIELD_DTYPES.get(name, "category" if name in CATEGORY_FIELDS else None)
-        if expected and dtype in contracts.CODEBOOK_DTYPES and dtype != expected:
-            if expected == "category":
-                problems.append(
-                    f"{what}: unmapped category: {name} has a closed canonical vocabulary, so it "
-                    f"must be dtype category with values, not {dtype!r}"
+@_semantic("fields.*.values")
+def _labels_distinct(doc: dict, path: Path) -> list[Problem]:
+    out = []
+    for name, spec in doc["fields"].items():
+        seen: dict[str, str] = {}
+        for label in spec.get("values") or {}:
+            key = normalise_label(label)
+            if key in seen:
+                out.append(
+                    Problem(
+                        ("fields", name, "values", label),
+                        f"labels {seen[key]!r} and {str(label)!r} are the same label "
+                        "(labels match ignoring case and spacing)",
+                    )
                 )
-            else:
-                problems.append(f"{what}: dtype must be {expected!r}, not {dtype!r}")
-        if dtype == "category" and not values:
-            problems.append(f"{what}: unmapped category: dtype category but no 'values' mapping")
-        if "date_format" in spec:
-            if dtype != "date":
-                problems.append(f"{what}: date_format given for a {dtype} field")
-            else:
-                _check_date_format(spec["date_format"], what, problems)
-    if values is not None:
-        if dtype != "category":
-            problems.append(f"{what}: 'values' given for a field that is not a category")
-        if not isinstance(values, dict):
-            problems.append(f"{what}: 'values' must map each original label to a canonical value")
-            values = None
-        else:
-            normalised: dict[str, str] = {}
-            for label, value in values.items():
-                if not isinstance(label, str | int) or isinstance(label, bool):
-                    problems.append(f"{what}: label {label!r} is not text (quote it in the YAML)")
-                    continue
-                if value is not None and not isinstance(value, str):
-                    problems.append(
-                        f"{what}: label {label!r} maps to {value!r}, which is not text "
-                        "(quote it, or write null for an explicit missing value)"
-                    )
-                key = normalise_label(label)
-                if key in normalised:
-                    problems.append(
-                        f"{what}: labels {normalised[key]!r} and {label!r} are the same label "
-                        "(labels match ignoring case and spacing)"
-                    )
-                normalised[key] = str(label)
-            values = {str(k): v for k, v in values.items()}
+            seen[key] = str(label)
+    return out
+
+
+@_semantic("missing_tokens.*", "fields.*.recorded", "fields.*.values.*")
+def _labels_not_missing_tokens(doc: dict, path: Path) -> list[Problem]:
+    tokens = {
+        normalise_label(t) for t in [*canon.missing_tokens(), *(doc.get("missing_tokens") or [])]
+    }
+    return [
+        Problem(
+            ("fields", name, "values", label),
+            f"label {str(label)!r} is also a missing-value token, so it could never map to "
+            f"{value!r}",
+        )
+        for name, spec in doc["fields"].items()
+        if spec["recorded"]
+        for label, value in (spec.get("values") or {}).items()
+        if value is not None and normalise_label(label) in tokens
+    ]
+
+
+@_semantic("identifier_kind", "fields.person_key.recorded")
+def _identifier_matches_person_key(doc: dict, path: Path) -> list[Problem]:
+    idk, pk = doc["identifier_kind"], doc["fields"].get("person_key")
+    recorded = pk is not None and pk["recorded"]
+    if idk == "none" and recorded:
+        return [Problem(("fields", "person_key"), "recorded, but identifier_kind is none")]
+    if idk != "none" and not recorded:
+        return [Problem(("identifier_kind",), f"{idk}, but fields.person_key is not recorded")]
+    return []
+
+
+@_semantic(
+    "record_id.original_name", "fields.*.recorded", "fields.*.original_name", "extra_columns.*"
+)
+def _one_column_one_role(doc: dict, path: Path) -> list[Problem]:
+    claims = [(doc["record_id"]["original_name"], "record_id", ("record_id", "original_name"))]
+    claims += [
+        (s["original_name"], f"fields.{k}", ("fields", k, "original_name"))
+        for k, s in doc["fields"].items()
+        if s["recorded"]
+    ]
+    extras = doc.get("extra_columns") or []
+    claims += [(c, "extra_columns", ("extra_columns", i)) for i, c in enumerate(extras)]
+    owners: dict[str, str] = {}
+    out = []
+    for col, owner, where in claims:
+        col = col.strip()
+        if col in owners:
+            out.append(
+                Problem(where, f"column {col!r} is claimed twice: by {owners[col]} and by {owner}")
+            )
+        owners[col] = owner
+    return out
+
+
+@_semantic("definition_changes.*.field", "fields")
+def _changes_name_described_fields(doc: dict, path: Path) -> list[Problem]:
+    return [
+        Problem(
+            ("definition_changes", i),
+            f"field {ch['field']!r} is not described in fields",
+        )
+        for i, ch in enumerate(doc.get("definition_changes") or [])
+        if ch["field"] not in doc["fields"]
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# 3. the Codebook, from a document that passed 1 and 2; then the vocabulary contract
+# --------------------------------------------------------------------------------------
+def _export_spec(ex: dict) -> ExportSpec:
+    return ExportSpec(
+        format=ex["format"],
+        filename=ex["filename"],
+        encoding=ex.get("encoding"),
+        delimiter=ex.get("delimiter"),
+        decimal=ex.get("decimal", "."),
+        date_format=ex.get("date_format", "iso"),
+        header_row=ex.get("header_row", 1),
+        sheet=ex.get("sheet"),
+    )
+
+
+def _field_spec(name: str, spec: dict) -> FieldSpec:
+    values = spec.get("values")
+    original = spec.get("original_name")
     return FieldSpec(
         name=name,
-        recorded=recorded,
-        original_name=spec.get("original_name").strip()
-        if isinstance(spec.get("original_name"), str)
-        else None,
-        dtype=dtype,
-        values=values,
+        recorded=spec["recorded"],
+        original_name=original.strip() if original is not None else None,
+        dtype=spec.get("dtype"),
+        values={str(k): v for k, v in values.items()} if values is not None else None,
         date_format=spec.get("date_format"),
         notes=spec.get("notes"),
     )
 
 
+def _build(doc: dict, path: Path) -> Codebook:
+    own_tokens = doc.get("missing_tokens") or []
+    return Codebook(
+        institution=doc["institution"],
+        case_study=doc["case_study"],
+        path=path,
+        name=doc["name"],
+        unit_of_count=doc["unit_of_count"],
+        identifier_kind=doc["identifier_kind"],
+        export=_export_spec(doc["export"]),
+        record_id=doc["record_id"]["original_name"].strip(),
+        record_id_pattern=doc["record_id"].get("pattern"),
+        missing_tokens=tuple(dict.fromkeys([*canon.missing_tokens(), *own_tokens])),
+        specs={k: _field_spec(k, s) for k, s in doc["fields"].items()},
+        extra_columns=tuple(c.strip() for c in doc.get("extra_columns") or []),
+        definition_changes=[
+            {
+                "date": date.fromisoformat(ch["date"]).isoformat(),
+                "field": ch["field"],
+                "note": ch["note"],
+            }
+            for ch in doc.get("definition_changes") or []
+        ],
+        notes=doc.get("notes") or {},
+        raw=doc,
+    )
+
+
+def _vocabulary_problems(cb: Codebook) -> list[Problem]:
+    """The mappings against the canonical vocabulary and region codes (the pandera contract),
+    skipped when this very codebook already passed it."""
+    marker = _passed_marker(cb)
+    if marker is not None and marker.is_file():
+        return []
+    problems = _contract_problems(cb.mappings, CodebookMappingContract)
+    if marker is not None and not problems:
+        _touch(marker)
+    return problems
+
+
 def _passed_marker(cb: Codebook) -> Path | None:
-    """Where a codebook whose tables passed the pandera contracts is remembered, keyed by
-    the content of the codebook and of everything the contracts read (so a change to any of
+    """Where a codebook whose mappings passed the pandera contract is remembered, keyed by
+    the content of the codebook and of everything the contract reads (so a change to any of
     them checks it again). The contract pass costs ~0.1 s a codebook; notebooks load many."""
     try:
         from ..core.paths import data_dir, outputs_dir, reference_dir
 
-        h = hashlib.sha256(json.dumps(cb.raw, sort_keys=True, default=str).encode())
+        h = hashlib.sha256(repr(cb.raw).encode())  # (labels may be numbers: no json)
         library = Path(__file__).resolve().parent.parent
         for f in (
-            library / "ingest" / "ingest/codebooks.py",
-            library / "core" / "core/contracts.py",
+            library / "ingest" / "codebooks.py",
+            library / "core" / "contracts.py",
             data_dir() / "canonical.yaml",
             reference_dir() / "regions.csv",
         ):
@@ -480,170 +689,51 @@ def _shipped(path: Path) -> bool:
         return True
 
 
-def parse_codebook(doc: dict, path: Path | str) -> Codebook:
-    """Check a parsed YAML document and build the Codebook, or raise CodebookError."""
+def dotted_path(path: tuple) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]" if isinstance(part, str) else f"[{part}]"
+    return out or "(top level)"
+
+
+def _line_of(path: tuple, lines: dict | None) -> int | None:
+    """The line of ``path`` in the file, else of its nearest parent the loader placed."""
+    if not lines:
+        return None
+    keys = tuple(str(p) for p in path)
+    for n in range(len(keys), -1, -1):
+        if keys[:n] in lines:
+            return lines[keys[:n]]
+    return None
+
+
+def _raise(path: Path, problems: list[Problem], lines: dict | None) -> None:
+    located = [(_line_of(p.path, lines), p) for p in problems]
+    located.sort(key=lambda lp: lp[0] if lp[0] is not None else 10**9)
+    raise CodebookError(
+        path,
+        [
+            f"{path}{f':{line}' if line else ''}: {dotted_path(p.path)}: {p.message}"
+            for line, p in located
+        ],
+    )
+
+
+def parse_codebook(doc: dict, path: Path | str, lines: dict | None = None) -> Codebook:
+    """Check a parsed YAML document and build the Codebook, or raise CodebookError listing
+    every problem with its line (``lines``: from :func:`read_yaml_located`)."""
     path = Path(path)
-    problems: list[str] = []
-    known = {
-        "institution",
-        "case_study",
-        "name",
-        "unit_of_count",
-        "identifier_kind",
-        "export",
-        "record_id",
-        "missing_tokens",
-        "fields",
-        "extra_columns",
-        "definition_changes",
-        "notes",
-        "status",
-    }
-    for k in sorted(set(doc) - known):
-        problems.append(f"unknown top-level key {k!r}")
-    from .codebook_status import check as check_status
-
-    problems += check_status(doc.get("status"))
-    inst, cs = doc.get("institution"), doc.get("case_study")
-    if not isinstance(inst, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]*", inst):
-        problems.append(f"institution: {inst!r} must match ^[A-Z][A-Z0-9_]*$")
-    elif path.suffix in (".yaml", ".yml") and path.stem != inst and _shipped(path):
-        # (a draft elsewhere, checked with `validate --codebook`, may be named anything)
-        problems.append(f"institution: {inst!r} does not match the file name {path.name!r}")
-    if cs not in canon.case_studies():
-        problems.append(f"case_study: {cs!r} is not one of {canon.case_studies()}")
-    elif path.parent.name in canon.case_studies() and path.parent.name != cs:
-        problems.append(f"case_study: {cs!r} does not match the folder {path.parent.name!r}")
-    name = doc.get("name")
-    if not (isinstance(name, dict) and {"es", "en"} <= set(name)):
-        problems.append("name: must give 'es' and 'en'")
-    unit = doc.get("unit_of_count")
-    if unit not in canon.canonical()["units_of_count"]:
-        problems.append(
-            f"unit_of_count: {unit!r} is not one of {canon.canonical()['units_of_count']}"
-        )
-    idk = doc.get("identifier_kind")
-    if idk not in IDENTIFIER_KINDS:
-        problems.append(f"identifier_kind: {idk!r} is not one of {list(IDENTIFIER_KINDS)}")
-    export = _parse_export(doc, problems)
-
-    rid = doc.get("record_id")
-    rid_name = rid.get("original_name") if isinstance(rid, dict) else None
-    rid_pattern = rid.get("pattern") if isinstance(rid, dict) else None
-    if not isinstance(rid_name, str) or not rid_name.strip():
-        problems.append("record_id: needs original_name (the institution's own record id column)")
-    if rid_pattern is not None:
-        try:
-            re.compile(rid_pattern)
-        except (re.error, TypeError) as exc:
-            problems.append(
-                f"record_id.pattern: {rid_pattern!r} is not a regular expression: {exc}"
-            )
-
-    tokens = doc.get("missing_tokens") or []
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        problems.append("missing_tokens: must be a list of text values")
-        tokens = []
-
-    fields_doc = doc.get("fields")
-    specs: dict[str, FieldSpec] = {}
-    if not isinstance(fields_doc, dict) or not fields_doc:
-        problems.append("fields: missing or empty")
-        fields_doc = {}
-    for fname, fspec in fields_doc.items():
-        if fname in DERIVED_FIELDS:
-            problems.append(f"fields.{fname}: derived by ingestion; a codebook may not describe it")
-            continue
-        if fname not in DESCRIBABLE_FIELDS:
-            problems.append(
-                f"fields.{fname}: not a canonical RecordModel column (nor {NAME_FIELD}); "
-                f"known fields: {', '.join(DESCRIBABLE_FIELDS)}"
-            )
-            continue
-        parsed = _parse_field(fname, fspec, problems)
-        if parsed:
-            specs[fname] = parsed
-
-    pk = specs.get("person_key")
-    if idk == "none" and pk is not None and pk.recorded:
-        problems.append("fields.person_key: recorded, but identifier_kind is none")
-    if idk in ("RUN", "passport") and (pk is None or not pk.recorded):
-        problems.append(f"identifier_kind is {idk} but fields.person_key is not recorded")
-
-    extras = doc.get("extra_columns") or []
-    if not isinstance(extras, list) or not all(isinstance(c, str) for c in extras):
-        problems.append("extra_columns: must be a list of column names")
-        extras = []
-
-    # one column, one role
-    owners: dict[str, str] = {}
-    claims = [(rid_name, "record_id")] if isinstance(rid_name, str) else []
-    claims += [
-        (s.original_name, f"fields.{k}") for k, s in specs.items() if s.recorded and s.original_name
-    ]
-    claims += [(c, "extra_columns") for c in extras]
-    for col, owner in claims:
-        col = col.strip()
-        if col in owners:
-            problems.append(f"column {col!r} is claimed twice: by {owners[col]} and by {owner}")
-        owners[col] = owner
-
-    changes = doc.get("definition_changes") or []
-    if not isinstance(changes, list):
-        problems.append("definition_changes: must be a list")
-        changes = []
-    clean_changes = []
-    for i, ch in enumerate(changes):
-        what = f"definition_changes[{i}]"
-        if not isinstance(ch, dict):
-            problems.append(f"{what}: must be a mapping with date, field and note")
-            continue
-        when = _check_date(ch.get("date"), what, problems)
-        if ch.get("field") not in specs:
-            problems.append(f"{what}: field {ch.get('field')!r} is not described in fields")
-        note = ch.get("note")
-        if not (isinstance(note, dict) and {"es", "en"} <= set(note)):
-            problems.append(f"{what}: note must give 'es' and 'en'")
-        clean_changes.append({"date": when, "field": ch.get("field"), "note": note})
-
-    cb = None
-    if not problems:
-        all_tokens = tuple(dict.fromkeys([*canon.missing_tokens(), *tokens]))
-        cb = Codebook(
-            institution=inst,
-            case_study=cs,
-            path=path,
-            name=name,
-            unit_of_count=unit,
-            identifier_kind=idk,
-            export=export,
-            record_id=rid_name.strip(),
-            record_id_pattern=rid_pattern,
-            missing_tokens=all_tokens,
-            specs=specs,
-            extra_columns=tuple(c.strip() for c in extras),
-            definition_changes=clean_changes,
-            notes=doc.get("notes") or {},
-            raw=doc,
-        )
-        marker = _passed_marker(cb)
-        if marker is None or not marker.is_file():
-            contract = _contract_problems(cb.fields, CodebookFieldContract, "fields")
-            contract += _contract_problems(cb.mappings, CodebookMappingContract, "values")
-            problems += contract
-            if marker is not None and not contract:
-                _touch(marker)
-        for k, s in cb.recorded.items():
-            for label, value in (s.values or {}).items():
-                if value is not None and normalise_label(label) in {
-                    normalise_label(t) for t in cb.missing_tokens
-                }:
-                    problems.append(
-                        f"fields.{k}: label {label!r} is also a missing-value token, so it could "
-                        f"never map to {value!r}"
-                    )
+    problems = schema_problems(doc)
+    problems += semantic_problems(doc, path, [p.path for p in problems])
     if problems:
-        raise CodebookError(path, problems)
+        _raise(path, problems, lines)
+    cb = _build(doc, path)
+    problems = _vocabulary_problems(cb)
+    if problems:
+        _raise(path, problems, lines)
     return cb
 
 
@@ -659,7 +749,8 @@ def load_codebook(path: Path | str) -> Codebook:
 
 @cache
 def _load_cached(path: str, sha256: str) -> Codebook:
-    cb = parse_codebook(read_yaml(path), path)
+    doc, lines = read_yaml_located(path)
+    cb = parse_codebook(doc, path, lines)
     cb.sha256 = sha256
     return cb
 

@@ -230,17 +230,38 @@ def _decimal(values: list[str]) -> str | None:
 def draft(path, institution: str, case_study: str) -> Draft:
     """Read ``path`` and draft its codebook (see the module docstring)."""
     path = Path(path)
+    _check_draft_arguments(path, institution, case_study)
+    spec = _detect_spec(path)
+    table = readers.read_export(path, spec=spec)  # every row, as validate will read it
+    frame = table.frame.drop(columns=readers.LINEAGE)
+    columns = [c for c in frame.columns if not c.startswith("(unnamed column")]
+    known = _known_columns()
+    guesses = _Guesses(frame, _known_labels(case_study))
+    d = Draft(institution, case_study, path, spec, columns, None, "none", n_rows=len(frame))
+    _choose_record_id(d, frame, known)
+    for col in columns:
+        if col != d.record_id:
+            guesses.add_column(d, col, known)
+    guesses.finish(d)
+    return d
+
+
+def _check_draft_arguments(path: Path, institution: str, case_study: str) -> None:
     if not path.is_file():
         raise readers.ReadError(path, "file_not_found", "no such file")
     if not re.fullmatch(r"[A-Z][A-Z0-9_]*", institution):
         raise ValueError(f"institution {institution!r} must match ^[A-Z][A-Z0-9_]*$")
     if case_study not in canon.case_studies():
         raise ValueError(f"unknown case study {case_study!r}; known: {canon.case_studies()}")
+
+
+def _detect_spec(path: Path) -> ExportSpec:
+    """Format, encoding, delimiter, sheet and header row, detected from the file itself."""
     with open(path, "rb") as fh:
         magic = fh.read(4)
     rows, how = _rows_xlsx(path) if magic == b"PK\x03\x04" else _rows_csv(path)
     h = _header_index(rows, path)
-    spec = ExportSpec(
+    return ExportSpec(
         format=how["format"],
         filename=path.name,
         encoding=how.get("encoding"),
@@ -248,19 +269,12 @@ def draft(path, institution: str, case_study: str) -> Draft:
         header_row=h + 1,
         sheet=how.get("sheet"),
     )
-    table = readers.read_export(path, spec=spec)  # every row, as validate will read it
-    frame = table.frame.drop(columns=readers.LINEAGE)
-    columns = [c for c in frame.columns if not c.startswith("(unnamed column")]
-    known = _known_columns()
-    labels = _known_labels(case_study)
-    tokens = {normalise_label(t) for t in canon.missing_tokens()}
 
-    def values_of(col: str) -> list[str]:
-        return [v.strip() for v in frame[col].fillna("") if normalise_label(v) not in tokens]
 
-    d = Draft(institution, case_study, path, spec, columns, None, "none", n_rows=len(frame))
-    # record id: a column of distinct values named like a shipped codebook's record id, else
-    # named like an id (ID_, RUC, FOLIO...), else the first column of distinct values
+def _choose_record_id(d: Draft, frame, known: dict[str, str]) -> None:
+    """A column of distinct values named like a shipped codebook's record id, else named like
+    an id (ID_, RUC, FOLIO...), else the first column of distinct values."""
+    columns = d.columns
     distinct = [
         c
         for c in columns
@@ -277,105 +291,143 @@ def draft(path, institution: str, case_study: str) -> Draft:
     else:
         d.record_id = columns[0]
         d.comments["_record_id"] = "REVIEW: no column looked like a record id; check this one"
-    taken: set = set()
-    date_formats: dict[str, str] = {}
-    decimal_votes: list[str] = []
-    failed: dict[str, set] = {}  # normalised text value -> columns it could not be read in
 
-    def fails(col: str, values) -> None:
+
+def _map_labels(counts: Counter, known_labels: dict) -> tuple[dict, list[str]]:
+    """The most frequent labels mapped to canonical values where the shipped codebooks know
+    them; the others (never a value holding an identifier) listed as unmapped."""
+    mapped, unmapped, spelled = {}, [], set()
+    for label, _ in counts.most_common(MAX_LABELS):
+        key = normalise_label(label)
+        if key in spelled:
+            continue  # labels match ignoring case and spacing: one spelling is enough
+        spelled.add(key)
+        if scanner.mask_identifiers(label) != label:
+            unmapped.append("[a value holding an identifier: not copied]")
+            continue
+        value = known_labels.get(key, "?")
+        if value == "?":
+            unmapped.append(label)
+        else:
+            mapped[label] = value
+    if len(counts) > MAX_LABELS:
+        unmapped.append(f"... {len(counts) - MAX_LABELS} more")
+    return mapped, unmapped
+
+
+class _Guesses:
+    """What the columns of one export say, gathered column by column: the fields taken, each
+    date column's format, votes for the decimal separator, and texts no column could read
+    (candidates for the institution's own 'no data' labels)."""
+
+    def __init__(self, frame, labels: dict[str, dict[str, str | None]]):
+        self.frame, self.labels = frame, labels
+        self.tokens = {normalise_label(t) for t in canon.missing_tokens()}
+        self.taken: set = set()
+        self.date_formats: dict[str, str] = {}
+        self.decimal_votes: list[str] = []
+        self.failed: dict[str, set] = {}  # normalised text value -> columns it could not be read in
+
+    def values_of(self, col: str) -> list[str]:
+        return [
+            v.strip() for v in self.frame[col].fillna("") if normalise_label(v) not in self.tokens
+        ]
+
+    def unreadable(self, col: str, values) -> None:
+        """Texts (holding no identifier) that ``col`` could not read."""
         for v in set(values):
             if re.search(r"[^\W\d_]", v) and scanner.mask_identifiers(v) == v:
-                failed.setdefault(v, set()).add(col)
+                self.failed.setdefault(v, set()).add(col)
 
-    for col in columns:
-        if col == d.record_id:
-            continue
-        name = _guess_field(col, taken, known)
+    def add_column(self, d: Draft, col: str, known: dict[str, str]) -> None:
+        """Guess the field of ``col`` and describe it in ``d`` (or list it under extra)."""
+        name = _guess_field(col, self.taken, known)
         if name == "person_key":
-            fails(col, [v for v in values_of(col) if not re.search(r"\d", v)])
-            joined = " ".join(values_of(col)[:200])
-            d.identifier_kind = (
-                "passport" if re.search(r"PASAP|PASSPORT|DOCUMENTO", _fold(col)) else "RUN"
-            )
-            if d.identifier_kind == "RUN" and joined and not re.search(r"\d-?[\dkK]\b", joined):
-                d.identifier_kind = "passport"
+            d.identifier_kind = self._identifier_kind(col)
         if name is None:
             d.extra.append(col)
             d.comments[col] = "REVIEW: not mapped; a canonical field? (or leave it here: dropped)"
-            continue
-        taken.add(name)
+            return
+        self.taken.add(name)
         dtype = FIELD_DTYPES.get(name, "category")
         spec_f: dict = {"recorded": True, "original_name": col, "dtype": dtype}
-        vals = values_of(col)
+        vals = self.values_of(col)
         if dtype == "date":
-            fmt, share = _date_format(vals)
-            if fmt is None:
-                fmt = "iso"
-            date_formats[name] = fmt
-            fails(col, [v for v in vals if re.search(r"[^\W\d_]", v)])
-            if share < 1:
-                spec_f["_comment"] = (
-                    f"REVIEW: {fmt} reads {share:.0%} of the values; the others will be quarantined"
-                )
+            self._date(name, col, vals, spec_f)
         elif dtype == "integer":
-            fails(col, [v for v in vals if re.search(r"[^\W\d_]", v)])
+            self.unreadable(col, [v for v in vals if re.search(r"[^\W\d_]", v)])
             dec = _decimal(vals)
             if dec:
-                decimal_votes.append(dec)
-        elif dtype == "category":
-            counts = Counter(vals)
-            mapped, unmapped, spelled = {}, [], set()
-            for label, _ in counts.most_common(MAX_LABELS):
-                key = normalise_label(label)
-                if key in spelled:
-                    continue  # labels match ignoring case and spacing: one spelling is enough
-                spelled.add(key)
-                if scanner.mask_identifiers(label) != label:
-                    unmapped.append("[a value holding an identifier: not copied]")
-                    continue
-                value = labels.get(name, {}).get(key, "?")
-                if value == "?":
-                    unmapped.append(label)
-                else:
-                    mapped[label] = value
-            if len(counts) > MAX_LABELS:
-                unmapped.append(f"... {len(counts) - MAX_LABELS} more")
-            if not mapped:
-                taken.discard(name)
-                d.extra.append(col)
-                d.comments[col] = (
-                    f"REVIEW: looks like {name}, but none of its {len(counts)} labels could be "
-                    "mapped; describe it under fields with values, or leave it here (dropped)"
-                )
-                continue
-            spec_f["values"] = mapped
-            spec_f["_unmapped"] = unmapped
-            fails(col, unmapped)
+                self.decimal_votes.append(dec)
+        elif dtype == "category" and not self._category(d, name, col, vals, spec_f):
+            return
         d.fields[name] = spec_f
-    # a text that no column could read in two or more columns ("SIN ANTECEDENTES", "No
-    # sabe") is most likely the institution's own "no data" label
-    tokens_seen = {normalise_label(t) for t in canon.missing_tokens()}
-    d.missing_tokens = sorted(
-        v for v, cols in failed.items() if len(cols) >= 2 and normalise_label(v) not in tokens_seen
-    )
-    missing_keys = {normalise_label(t) for t in d.missing_tokens}
-    for spec_f in d.fields.values():
-        unmapped = [
-            u for u in spec_f.pop("_unmapped", []) if normalise_label(u) not in missing_keys
-        ]
-        if unmapped:
+
+    def _identifier_kind(self, col: str) -> str:
+        """RUN, unless the column is named like a passport or its values hold no RUN check
+        digit; texts without digits are noted as unreadable."""
+        self.unreadable(col, [v for v in self.values_of(col) if not re.search(r"\d", v)])
+        joined = " ".join(self.values_of(col)[:200])
+        kind = "passport" if re.search(r"PASAP|PASSPORT|DOCUMENTO", _fold(col)) else "RUN"
+        if kind == "RUN" and joined and not re.search(r"\d-?[\dkK]\b", joined):
+            kind = "passport"
+        return kind
+
+    def _date(self, name: str, col: str, vals: list[str], spec_f: dict) -> None:
+        fmt, share = _date_format(vals)
+        if fmt is None:
+            fmt = "iso"
+        self.date_formats[name] = fmt
+        self.unreadable(col, [v for v in vals if re.search(r"[^\W\d_]", v)])
+        if share < 1:
             spec_f["_comment"] = (
-                "REVIEW: labels not mapped (rows with them are quarantined as "
-                "unknown_category): " + ", ".join(_q(u) for u in unmapped[:30])
+                f"REVIEW: {fmt} reads {share:.0%} of the values; the others will be quarantined"
             )
-    main = Counter(date_formats.values()).most_common(1)
-    main_fmt = main[0][0] if main else "iso"
-    for name, fmt in date_formats.items():
-        if fmt != main_fmt:
-            d.fields[name]["date_format"] = fmt
-    decimal = Counter(decimal_votes).most_common(1)[0][0] if decimal_votes else "."
-    d.spec = replace(d.spec, date_format=main_fmt, decimal=decimal)
-    return d
+
+    def _category(self, d: Draft, name: str, col: str, vals: list[str], spec_f: dict) -> bool:
+        """Map the labels; False (the column goes to extra) when none could be mapped."""
+        counts = Counter(vals)
+        mapped, unmapped = _map_labels(counts, self.labels.get(name, {}))
+        if not mapped:
+            self.taken.discard(name)
+            d.extra.append(col)
+            d.comments[col] = (
+                f"REVIEW: looks like {name}, but none of its {len(counts)} labels could be "
+                "mapped; describe it under fields with values, or leave it here (dropped)"
+            )
+            return False
+        spec_f["values"] = mapped
+        spec_f["_unmapped"] = unmapped
+        self.unreadable(col, unmapped)
+        return True
+
+    def finish(self, d: Draft) -> None:
+        """'No data' labels, review comments on unmapped labels, the export's main date
+        format and decimal separator."""
+        # a text that no column could read in two or more columns ("SIN ANTECEDENTES", "No
+        # sabe") is most likely the institution's own "no data" label
+        d.missing_tokens = sorted(
+            v
+            for v, cols in self.failed.items()
+            if len(cols) >= 2 and normalise_label(v) not in self.tokens
+        )
+        missing_keys = {normalise_label(t) for t in d.missing_tokens}
+        for spec_f in d.fields.values():
+            unmapped = [
+                u for u in spec_f.pop("_unmapped", []) if normalise_label(u) not in missing_keys
+            ]
+            if unmapped:
+                spec_f["_comment"] = (
+                    "REVIEW: labels not mapped (rows with them are quarantined as "
+                    "unknown_category): " + ", ".join(_q(u) for u in unmapped[:30])
+                )
+        main = Counter(self.date_formats.values()).most_common(1)
+        main_fmt = main[0][0] if main else "iso"
+        for name, fmt in self.date_formats.items():
+            if fmt != main_fmt:
+                d.fields[name]["date_format"] = fmt
+        decimal = Counter(self.decimal_votes).most_common(1)[0][0] if self.decimal_votes else "."
+        d.spec = replace(d.spec, date_format=main_fmt, decimal=decimal)
 
 
 # ------------------------------------------------------------------------------ YAML

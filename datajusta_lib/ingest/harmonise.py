@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -254,145 +255,208 @@ def _str_array(values) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
-def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> dict:
-    """Canonical columns (pandas arrays aligned with ``raw``) from the raw text columns.
+@dataclass
+class _Column:
+    """One raw column factorised: its distinct values (``u``), their trimmed text, which are
+    missing or formula-like, and the codes that take them back to rows (None: identity)."""
 
-    Each column is factorised; parsing, mapping and checks run on its distinct values and the
-    results are taken back to rows with one vectorised ``take``.
+    codes: np.ndarray | None
+    u: pd.Series
+    stripped: pd.Series
+    missing: np.ndarray
+    formula: np.ndarray
+
+    def expand(self, values):
+        """Values per distinct value -> values per row."""
+        return values if self.codes is None else values.take(self.codes)
+
+    def no_rules(self) -> np.ndarray:
+        return np.full(len(self.u), None, dtype=object)
+
+    def readable(self) -> np.ndarray:
+        """Positions of the distinct values that are neither missing nor formula-like."""
+        return np.flatnonzero(~(self.missing | self.formula))
+
+
+class _Converter:
+    """Turns raw text columns into canonical columns, recording failures in ``fails``.
+
+    Parsing, mapping and checks run on each column's distinct values; failures are shown
+    with identifiers masked and formulas escaped.
     """
-    tokens = {normalise_label(t) for t in cb.missing_tokens} | {""}
-    token_set = pa.array(sorted(t.lower() for t in tokens), type=pa.large_string())
-    cols: dict[str, object] = {}
-    own_names: list = []  # the file's own names (at_rest.file_names), built on first need
 
-    def names_here():
-        if not own_names:
-            own_names.append(at_rest.file_names(raw, cb))
-        return own_names[0]
+    def __init__(self, raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures):
+        self.raw, self.cb, self.key, self.fails = raw, cb, key, fails
+        tokens = {normalise_label(t) for t in cb.missing_tokens} | {""}
+        self.token_set = pa.array(sorted(t.lower() for t in tokens), type=pa.large_string())
 
-    def factor(col: str, distinct: bool = True):
-        """Distinct values of a column and the codes that take them back to rows; for
-        columns whose values are nearly all distinct (ids) the codes are the identity (None)."""
+    @cached_property
+    def own_names(self):
+        """The file's own names (at_rest.file_names), built only when a failure is shown."""
+        return at_rest.file_names(self.raw, self.cb)
+
+    def factor(self, col: str, distinct: bool = True) -> _Column:
+        """Factorise a column; for columns whose values are nearly all distinct (ids) the
+        codes are the identity (None)."""
         if distinct:
-            codes, uniq = pd.factorize(raw[col], use_na_sentinel=False)
+            codes, uniq = pd.factorize(self.raw[col], use_na_sentinel=False)
             u = pd.Series(uniq, dtype="str")
         else:
-            codes, u = None, raw[col].reset_index(drop=True).astype("str")
+            codes, u = None, self.raw[col].reset_index(drop=True).astype("str")
         arr = pc.utf8_trim_whitespace(_arrow(u))
         stripped = arr.to_pandas()
-        missing = pc.is_in(pc.utf8_lower(arr), value_set=token_set).to_numpy(zero_copy_only=False)
+        missing = pc.is_in(pc.utf8_lower(arr), value_set=self.token_set).to_numpy(
+            zero_copy_only=False
+        )
         formula = _formula_like(stripped, u) & ~missing
-        return codes, u, stripped, missing, formula
+        return _Column(codes, u, stripped, missing, formula)
 
-    def report(col_label: str, codes, urules: np.ndarray, shown) -> None:
+    def report(self, col_label: str, column: _Column, urules: np.ndarray, shown) -> None:
         """Record failures for the rows whose distinct value failed; ``shown(i)`` is the value
         to show for distinct values ``i`` (masked identifiers, escaped formulas)."""
         bad_u = np.flatnonzero(pd.notna(urules))
         if len(bad_u) == 0:
             return
+        codes = column.codes
         if codes is None:
-            fails.add(bad_u, col_label, urules[bad_u], shown(bad_u))
+            self.fails.add(bad_u, col_label, urules[bad_u], shown(bad_u))
             return
         flag = np.zeros(len(urules), dtype=bool)
         flag[bad_u] = True
         pos = np.flatnonzero(flag[codes])
         ushown = np.full(len(urules), None, dtype=object)
         ushown[bad_u] = shown(bad_u)
-        fails.add(pos, col_label, urules[codes[pos]], ushown[codes[pos]])
+        self.fails.add(pos, col_label, urules[codes[pos]], ushown[codes[pos]])
 
-    def expand(values, codes):
-        return values if codes is None else values.take(codes)
+    def plain_shown(self, column: _Column):
+        """How a failing value is shown: formulas escaped, and a RUN, e-mail or name typed
+        into the wrong column masked."""
 
-    def plain(stripped, formula):
         def show(idx):
-            out = stripped.iloc[idx].to_numpy(dtype=object)
-            f = formula[idx]
+            out = column.stripped.iloc[idx].to_numpy(dtype=object)
+            f = column.formula[idx]
             out[f] = [escape_formula(v) for v in out[f]]
-            # a RUN, e-mail or name typed into the wrong column
-            return at_rest.mask_array(out, names_here())
+            return at_rest.mask_array(out, self.own_names)
 
         return show
 
-    # record id
-    rid_col = cb.record_id
-    codes, u, stripped, missing, formula = factor(rid_col, distinct=False)
-    urules = np.full(len(u), None, dtype=object)
-    if cb.record_id_pattern:
-        bad = ~_matches(stripped, f"^(?:{cb.record_id_pattern})$")
-        urules[bad] = f"record_id_format (expected {cb.record_id_pattern})"
-    urules[formula] = "formula_like_content"
-    urules[missing] = "missing_record_id"
-    report(f"{rid_col} (record_id)", codes, urules, plain(stripped, formula))
-    cols["record_id"] = expand(stripped.array, codes)
+    def record_id(self):
+        rid_col = self.cb.record_id
+        column = self.factor(rid_col, distinct=False)
+        urules = column.no_rules()
+        if self.cb.record_id_pattern:
+            bad = ~_matches(column.stripped, f"^(?:{self.cb.record_id_pattern})$")
+            urules[bad] = f"record_id_format (expected {self.cb.record_id_pattern})"
+        urules[column.formula] = "formula_like_content"
+        urules[column.missing] = "missing_record_id"
+        self.report(f"{rid_col} (record_id)", column, urules, self.plain_shown(column))
+        return column.expand(column.stripped.array)
 
+    def field(self, name: str, spec) -> dict:
+        """The canonical column(s) of one recorded field, its failures reported."""
+        column = self.factor(spec.original_name, distinct=spec.dtype != "identifier")
+        show = self.plain_shown(column)
+        if spec.dtype == "identifier":
+            out, urules = self._identifier(name, column)
+            show = _masked_identifier_shown(column)
+        elif spec.dtype == "category":
+            out, urules = _category(name, spec, column)
+        elif spec.dtype == "date":
+            out, urules = _date(name, column, self.cb.date_format(name))
+        elif spec.dtype == "integer":
+            out, urules = _integer(name, column, self.cb.export.decimal)
+        else:  # string / boolean: kept as text
+            out = {name: column.stripped.where(~column.missing).array.take(column.codes)}
+            urules = column.no_rules()
+        if column.formula.any():
+            urules[column.formula] = "formula_like_content"
+        self.report(f"{spec.original_name} ({name})", column, urules, show)
+        return out
+
+    def _identifier(self, name: str, column: _Column) -> tuple[dict, np.ndarray]:
+        """Validated identifiers -> keyed-hash person keys (formula-like ones give none)."""
+        present = column.stripped.where(~column.missing)
+        if self.cb.identifier_kind == "RUN":
+            normal, rules = pseudonymise.normalise_run(present)
+        else:
+            normal, rules = pseudonymise.normalise_passport(present)
+        urules = rules.to_numpy(dtype=object, na_value=None)
+        normal = normal.where(~column.formula)
+        keys = pseudonymise.person_keys(normal, self.cb.identifier_kind, self.key)
+        return {name: column.expand(keys.array)}, urules
+
+
+def _masked_identifier_shown(column: _Column):
+    def show(idx):
+        return pseudonymise.mask_identifier(column.stripped.iloc[idx]).to_numpy(
+            dtype=object, na_value=None
+        )
+
+    return show
+
+
+def _category(name: str, spec, column: _Column) -> tuple[dict, np.ndarray]:
+    """Labels -> canonical values through the codebook; classification also keeps the label
+    as the institution spelled it."""
+    lookup, spelled = spec.lookup(), spec.spelled()
+    urules = column.no_rules()
+    vals = np.full(len(column.u), None, dtype=object)
+    recorded_label = np.full(len(column.u), None, dtype=object)
+    for i, v in enumerate(column.stripped):
+        if column.missing[i] or column.formula[i]:
+            continue
+        k = normalise_label(v)
+        if k in lookup:
+            vals[i] = lookup[k]
+            recorded_label[i] = spelled[k]
+        else:
+            urules[i] = "unknown_category"
+    out = {name: _str_array(vals).take(column.codes)}
+    if name == "classification":
+        out["classification_recorded"] = _str_array(recorded_label).take(column.codes)
+    return out, urules
+
+
+def _date(name: str, column: _Column, fmt: str) -> tuple[dict, np.ndarray]:
+    urules = column.no_rules()
+    idx = column.readable()
+    parsed, rules = _date_values([column.stripped.iat[i] for i in idx], fmt)
+    vals = np.full(len(column.u), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if len(idx):
+        vals[idx] = np.array(
+            [np.datetime64(p) if p else np.datetime64("NaT") for p in parsed],
+            dtype="datetime64[ns]",
+        )
+        urules[idx] = np.array(rules, dtype=object)
+    return {name: vals[column.codes]}, urules
+
+
+def _integer(name: str, column: _Column, decimal: str) -> tuple[dict, np.ndarray]:
+    urules = column.no_rules()
+    idx = column.readable()
+    vals = np.zeros(len(column.u), dtype=np.int64)
+    has = np.zeros(len(column.u), dtype=bool)
+    out, rules = _integer_values([column.stripped.iat[i] for i in idx], decimal)
+    for j, i in enumerate(idx):
+        if out[j] is not None:
+            vals[i], has[i] = out[j], True
+        urules[i] = rules[j]
+    codes = column.codes
+    return {name: pd.arrays.IntegerArray(vals[codes], ~has[codes])}, urules
+
+
+def _convert(raw: pd.DataFrame, cb: Codebook, key: bytes, fails: _Failures) -> dict:
+    """Canonical columns (pandas arrays aligned with ``raw``) from the raw text columns.
+
+    Each column is factorised; parsing, mapping and checks run on its distinct values and the
+    results are taken back to rows with one vectorised ``take``.
+    """
+    conv = _Converter(raw, cb, key, fails)
+    cols: dict[str, object] = {"record_id": conv.record_id()}
     for name, spec in cb.recorded.items():
         if name == NAME_FIELD:
             continue  # names are never read beyond the raw row
-        col = spec.original_name
-        label = f"{col} ({name})"
-        codes, u, stripped, missing, formula = factor(col, distinct=spec.dtype != "identifier")
-        urules = np.full(len(u), None, dtype=object)
-        show = plain(stripped, formula)
-        if spec.dtype == "identifier":
-            present = stripped.where(~missing)
-            if cb.identifier_kind == "RUN":
-                normal, rules = pseudonymise.normalise_run(present)
-            else:
-                normal, rules = pseudonymise.normalise_passport(present)
-            urules = rules.to_numpy(dtype=object, na_value=None)
-            normal = normal.where(~formula)
-
-            def show(idx, stripped=stripped):
-                return pseudonymise.mask_identifier(stripped.iloc[idx]).to_numpy(
-                    dtype=object, na_value=None
-                )
-
-            cols[name] = expand(
-                pseudonymise.person_keys(normal, cb.identifier_kind, key).array, codes
-            )
-        elif spec.dtype == "category":
-            lookup, spelled = spec.lookup(), spec.spelled()
-            vals = np.full(len(u), None, dtype=object)
-            recorded_label = np.full(len(u), None, dtype=object)
-            for i, v in enumerate(stripped):
-                if missing[i] or formula[i]:
-                    continue
-                k = normalise_label(v)
-                if k in lookup:
-                    vals[i] = lookup[k]
-                    recorded_label[i] = spelled[k]
-                else:
-                    urules[i] = "unknown_category"
-            cols[name] = _str_array(vals).take(codes)
-            if name == "classification":
-                cols["classification_recorded"] = _str_array(recorded_label).take(codes)
-        elif spec.dtype == "date":
-            fmt = cb.date_format(name)
-            idx = np.flatnonzero(~(missing | formula))
-            parsed, rules = _date_values([stripped.iat[i] for i in idx], fmt)
-            vals = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[ns]")
-            if len(idx):
-                vals[idx] = np.array(
-                    [np.datetime64(p) if p else np.datetime64("NaT") for p in parsed],
-                    dtype="datetime64[ns]",
-                )
-                urules[idx] = np.array(rules, dtype=object)
-            cols[name] = vals[codes]
-        elif spec.dtype == "integer":
-            idx = np.flatnonzero(~(missing | formula))
-            vals = np.zeros(len(u), dtype=np.int64)
-            has = np.zeros(len(u), dtype=bool)
-            out, rules = _integer_values([stripped.iat[i] for i in idx], cb.export.decimal)
-            for j, i in enumerate(idx):
-                if out[j] is not None:
-                    vals[i], has[i] = out[j], True
-                urules[i] = rules[j]
-            cols[name] = pd.arrays.IntegerArray(vals[codes], ~has[codes])
-        else:  # string / boolean: kept as text
-            cols[name] = stripped.where(~missing).array.take(codes)
-        if formula.any():
-            urules[formula] = "formula_like_content"
-        report(label, codes, urules, show)
+        cols.update(conv.field(name, spec))
     return cols
 
 
@@ -577,20 +641,34 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
     """Harmonise one file already read."""
     raw = raw_table.frame
     info = raw_table.info
-    file = info.file
-    n_parsed = len(raw)
-    fails = _Failures()
     present = [c for c in raw.columns if c not in LINEAGE]
-    roles = cb.columns()
-    missing_cols = [c for c in cb.required_columns() if c not in present]
-    unknown_cols = [c for c in present if c not in roles]
     if NAME_FIELD in cb.recorded and cb.specs[NAME_FIELD].original_name not in present:
         info.note("name_column_absent", cb.specs[NAME_FIELD].original_name)
-
     if raw_table.n_read == 0:
         info.note("file_has_no_rows", "the file has a header but no data rows")
         return _finish(cb, _empty_records(), _empty_quarantine(), _empty_failures(), raw_table)
-    table_failures = [
+    table_failures = _table_failures(present, cb)
+    if table_failures:
+        return _reject_whole_file(raw_table, cb, table_failures)
+
+    fails = _Failures()
+    cols = _convert(raw, cb, key, fails)
+    _range_checks(cols, cb, fails)
+    _duplicates(raw, cb, cols["record_id"], fails)
+    bad = np.zeros(len(raw), dtype=bool)
+    bad[fails.table()["_pos"].to_numpy(dtype=np.int64)] = True
+    good = np.flatnonzero(~bad)  # rows that survived conversion
+    frame = _canonical_frame(raw, cb, cols, good, info.file)
+    accepted = _contract_check(frame, raw, cb, good, fails, info.file)
+    return _result(raw_table, cb, accepted, fails)
+
+
+def _table_failures(present: list[str], cb: Codebook) -> list[dict]:
+    """Problems of the whole file: a required column missing, a column the codebook lacks."""
+    roles = cb.columns()
+    missing_cols = [c for c in cb.required_columns() if c not in present]
+    unknown_cols = [c for c in present if c not in roles]
+    return [
         {"column": c, "rule": "missing_required_column", "value": None} for c in missing_cols
     ] + [
         {
@@ -600,32 +678,39 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
         }
         for c in unknown_cols
     ]
-    if table_failures:
-        pos = np.arange(n_parsed)
-        for tf in table_failures:
-            fails.add(pos, tf["column"], tf["rule"], [tf["value"]] * n_parsed)
-        ft = fails.table()
-        quarantine = _quarantine_frame(raw, cb, pos, ft) if n_parsed else _empty_quarantine()
-        failures = pd.DataFrame(
-            [{"file": file, "row": None, **tf} for tf in table_failures], columns=FAILURE_COLUMNS
-        )
-        return _finish(cb, _empty_records(), quarantine, failures, raw_table)
 
-    cols = _convert(raw, cb, key, fails)
-    _range_checks(cols, cb, fails)
-    _duplicates(raw, cb, cols["record_id"], fails)
+
+def _reject_whole_file(
+    raw_table: RawTable, cb: Codebook, table_failures: list[dict]
+) -> HarmoniseResult:
+    """A file whose columns do not fit the codebook: every row goes to quarantine."""
+    raw = raw_table.frame
+    n_parsed = len(raw)
+    fails = _Failures()
+    pos = np.arange(n_parsed)
+    for tf in table_failures:
+        fails.add(pos, tf["column"], tf["rule"], [tf["value"]] * n_parsed)
     ft = fails.table()
-    bad = np.zeros(n_parsed, dtype=bool)
-    bad[ft["_pos"].to_numpy(dtype=np.int64)] = True
+    quarantine = _quarantine_frame(raw, cb, pos, ft) if n_parsed else _empty_quarantine()
+    failures = pd.DataFrame(
+        [{"file": raw_table.info.file, "row": None, **tf} for tf in table_failures],
+        columns=FAILURE_COLUMNS,
+    )
+    return _finish(cb, _empty_records(), quarantine, failures, raw_table)
 
-    # the canonical frame for rows that survived conversion
-    good = np.flatnonzero(~bad)
+
+def _canonical_frame(
+    raw: pd.DataFrame, cb: Codebook, cols: dict, good: np.ndarray, file: str
+) -> pd.DataFrame:
+    """The contract's columns for the rows at positions ``good``, indexed by those positions
+    (to map contract failures back to rows)."""
+    n_parsed = len(raw)
     all_good = len(good) == n_parsed  # clean files skip one copy of every column
-    canon = {"institution": cb.institution, "case_study": cb.case_study}
+    constants = {"institution": cb.institution, "case_study": cb.case_study}
     frame = pd.DataFrame(index=pd.RangeIndex(len(good)))
     for c in contracts.RECORD_COLUMNS:
         if c in ("institution", "case_study"):
-            frame[c] = pd.Series(canon[c], index=frame.index, dtype="str")
+            frame[c] = pd.Series(constants[c], index=frame.index, dtype="str")
         elif c == "source_file":
             frame[c] = pd.Series(file, index=frame.index, dtype="str")  # one file per call
         elif c == "source_row":
@@ -648,30 +733,45 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
     frame["source_sheet"] = pd.Series(
         sheet if isinstance(sheet, str) else np.nan, index=frame.index, dtype="str"
     )
-    frame.index = good  # positions in the raw frame, to map contract failures back
+    frame.index = good
+    return frame
 
-    if len(frame):
-        report = contracts.validate(frame, contracts.RecordModel, source=file)
-        accepted = report.accepted
-        rejected_pos = report.rejected.index.to_numpy()
-        if len(rejected_pos):
-            rf = report.failures.copy()
-            row_to_pos = pd.Series(good, index=raw["source_row"].to_numpy()[good])
-            orig = {k: f"{s.original_name} ({k})" for k, s in cb.recorded.items()}
-            rf["column"] = rf["column"].map(
-                lambda c: (
-                    ", ".join(orig.get(x, x) for x in c.split(",")) if isinstance(c, str) else c
-                )
-            )
-            whole = rf["row"].isna()
-            parts = [rf[~whole].assign(_pos=rf.loc[~whole, "row"].map(row_to_pos).to_numpy())]
-            if whole.any():
-                parts += [rf[whole].assign(_pos=p) for p in rejected_pos]
-            contract_fails = pd.concat(parts, ignore_index=True)
-            fails.parts.append(contract_fails[["_pos", "column", "rule", "value"]])
-    else:
-        accepted = frame
 
+def _contract_check(
+    frame: pd.DataFrame,
+    raw: pd.DataFrame,
+    cb: Codebook,
+    good: np.ndarray,
+    fails: _Failures,
+    file: str,
+) -> pd.DataFrame:
+    """The (authoritative) contract on the converted rows: returns the accepted rows and adds
+    the contract's failures, with the institution's column names, to ``fails``."""
+    if not len(frame):
+        return frame
+    report = contracts.validate(frame, contracts.RecordModel, source=file)
+    rejected_pos = report.rejected.index.to_numpy()
+    if len(rejected_pos):
+        rf = report.failures.copy()
+        row_to_pos = pd.Series(good, index=raw["source_row"].to_numpy()[good])
+        orig = {k: f"{s.original_name} ({k})" for k, s in cb.recorded.items()}
+        rf["column"] = rf["column"].map(
+            lambda c: ", ".join(orig.get(x, x) for x in c.split(",")) if isinstance(c, str) else c
+        )
+        whole = rf["row"].isna()  # a rule on the whole table fails every rejected row
+        parts = [rf[~whole].assign(_pos=rf.loc[~whole, "row"].map(row_to_pos).to_numpy())]
+        if whole.any():
+            parts += [rf[whole].assign(_pos=p) for p in rejected_pos]
+        contract_fails = pd.concat(parts, ignore_index=True)
+        fails.parts.append(contract_fails[["_pos", "column", "rule", "value"]])
+    return report.accepted
+
+
+def _result(
+    raw_table: RawTable, cb: Codebook, accepted: pd.DataFrame, fails: _Failures
+) -> HarmoniseResult:
+    """Accepted records, and every row with a failure in quarantine with its reasons."""
+    raw = raw_table.frame
     ft = fails.table()
     rejected_positions = np.unique(ft["_pos"].to_numpy(dtype=np.int64))
     quarantine = (
@@ -680,7 +780,10 @@ def harmonise_raw(raw_table: RawTable, cb: Codebook, key: bytes) -> HarmoniseRes
         else _empty_quarantine()
     )
     failures = (
-        ft.assign(file=file, row=raw["source_row"].to_numpy()[ft["_pos"].to_numpy(dtype=np.int64)])
+        ft.assign(
+            file=raw_table.info.file,
+            row=raw["source_row"].to_numpy()[ft["_pos"].to_numpy(dtype=np.int64)],
+        )
         .sort_values(["row", "column"], kind="stable")[FAILURE_COLUMNS]
         .reset_index(drop=True)
     )

@@ -329,12 +329,7 @@ def read_csv(path, spec: ExportSpec | None = None, expected: set[str] | None = N
             f"declared {DELIMITER_NAMES[spec.delimiter]}, detected {DELIMITER_NAMES[delim]}",
             row=h + 1,
         )
-    if spec and h + 1 != spec.header_row:
-        info.note(
-            "header_row_differs_from_codebook",
-            f"declared row {spec.header_row}, found row {h + 1}",
-            row=h + 1,
-        )
+    _note_header_row(info, spec, h)
     header = [_clean_name(n) for n in _split_line(head[h], delim)]
     width = len(header)
     first_line = h + 2
@@ -357,12 +352,38 @@ def read_csv(path, spec: ExportSpec | None = None, expected: set[str] | None = N
         keep = ~empty
         frame = frame[keep].reset_index(drop=True)
         numbers = np.asarray(numbers)[keep]
-    frame, numbers, too_long = read_guard.set_aside_long_cells(frame, numbers, file, header)
+    return _raw_table(frame, numbers, unparsed, header, info)
+
+
+def _note_header_row(info: ReadInfo, spec: ExportSpec | None, h: int) -> None:
+    if spec and h + 1 != spec.header_row:
+        info.note(
+            "header_row_differs_from_codebook",
+            f"declared row {spec.header_row}, found row {h + 1}",
+            row=h + 1,
+        )
+
+
+def _raw_table(
+    frame: pd.DataFrame,
+    numbers,
+    unparsed: list[dict],
+    header: list[str],
+    info: ReadInfo,
+    sheet: str | None = None,
+) -> RawTable:
+    """The rows read (columns ``c0, c1...``) as a RawTable: over-long cells set aside, every
+    line accounted for, columns named by the header, lineage added (CSV and XLSX alike)."""
+    file = info.file
+    frame, numbers, too_long = read_guard.set_aside_long_cells(frame, numbers, file, header, sheet)
     unparsed = sorted(unparsed + too_long, key=lambda u: u["source_row"])
     read_guard.check_accounted(info, len(frame), len(unparsed))
     frame = _name_columns(frame, header, info)
     frame["source_file"] = file
-    frame["source_sheet"] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    if sheet is None:
+        frame["source_sheet"] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    else:
+        frame["source_sheet"] = sheet
     frame["source_row"] = pd.array(np.asarray(numbers, dtype=np.int64), dtype="Int64")
     info.n_rows = len(frame)
     return RawTable(frame.reset_index(drop=True), info, _unparsed(unparsed))
@@ -647,59 +668,14 @@ def _col_index(letters: str) -> int:
 
 def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = None) -> RawTable:
     """Read a workbook: find the data sheet and the header below any title rows."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     path = Path(path)
     file = str(path)
-    with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if not magic:
-        raise ReadError(file, "file_is_empty", "the file has no content")
-    if magic != b"PK\x03\x04":
-        raise ReadError(
-            file,
-            "corrupt_xlsx",
-            "not an XLSX workbook (no ZIP signature); is it a CSV or an old .xls?",
-        )
+    _check_xlsx_signature(path)
+    names, sheet_rows, close = _open_workbook(path)
+    info = ReadInfo(file=file, format="xlsx", sheets=names)
+    declared = spec.sheet if spec else None
     try:
-        book = _FastWorkbook(path)
-        names = list(book.sheets)
-        sheet_rows = book.rows
-        close = book.close
-    except Exception:  # noqa: BLE001 - anything unusual: openpyxl reads it (or says why not)
-        try:
-            wb = load_workbook(path, read_only=True, data_only=False)
-        except (InvalidFileException, TypeError, *_BROKEN) as exc:
-            raise ReadError(file, "corrupt_xlsx", f"the workbook cannot be opened: {exc}") from None
-        names = list(wb.sheetnames)
-
-        def sheet_rows(name):
-            return [tuple(r) for r in wb[name].iter_rows(values_only=True)]
-
-        close = wb.close
-    try:
-        info = ReadInfo(file=file, format="xlsx", sheets=names)
-        declared = spec.sheet if spec else None
-        order = ([declared] if declared in names else []) + [s for s in names if s != declared]
-        best = None  # (score, sheet, rows, header index)
-        for name in order:
-            try:
-                rows = sheet_rows(name)
-            except _BROKEN as exc:
-                raise ReadError(
-                    file, "corrupt_xlsx", f"sheet {name!r} cannot be read: {exc}"
-                ) from None
-            if not expected:
-                h = (spec.header_row - 1) if spec else 0
-                best = (1, name, rows, h)
-                break
-            for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
-                sc = _score(r, expected)
-                if best is None or sc > best[0]:
-                    best = (sc, name, rows, i)
-            if best and best[0] == len(expected):
-                break
+        best = _find_data_sheet(file, names, sheet_rows, declared, spec, expected)
     finally:
         close()
     if best is None or best[0] == 0:
@@ -713,18 +689,83 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
     info.sheet, info.header_row = sheet, h + 1
     if declared and sheet != declared:
         info.note("sheet_differs_from_codebook", f"declared {declared!r}, data found in {sheet!r}")
-    if spec and h + 1 != spec.header_row:
-        info.note(
-            "header_row_differs_from_codebook",
-            f"declared row {spec.header_row}, found row {h + 1}",
-            row=h + 1,
-        )
+    _note_header_row(info, spec, h)
     if h >= len(rows):
         raise ReadError(file, "header_not_found", f"sheet {sheet!r} has fewer rows than header_row")
     header = [_clean_name(v) for v in rows[h]]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
+    data, numbers, unparsed = _sheet_data_rows(rows, h, width, sheet, info)
+    frame = pd.DataFrame(data, columns=[f"c{i}" for i in range(width)], dtype="str")
+    if not data:
+        frame = _empty_frame(width)
+    info.n_lines = max(len(rows) - (h + 1), 0)
+    return _raw_table(frame, numbers, unparsed, header, info, sheet)
+
+
+def _check_xlsx_signature(path: Path) -> None:
+    """An empty file, a CSV or an old .xls under an .xlsx name fail here, with a clear rule."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if not magic:
+        raise ReadError(str(path), "file_is_empty", "the file has no content")
+    if magic != b"PK\x03\x04":
+        raise ReadError(
+            str(path),
+            "corrupt_xlsx",
+            "not an XLSX workbook (no ZIP signature); is it a CSV or an old .xls?",
+        )
+
+
+def _open_workbook(path: Path):
+    """(sheet names, a function giving a sheet's rows, close): the lean reader of the sheet
+    XML, or openpyxl for anything unusual (which reads it or says why not)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = _FastWorkbook(path)
+        return list(book.sheets), book.rows, book.close
+    except Exception:  # noqa: BLE001 - anything unusual: openpyxl reads it (or says why not)
+        try:
+            wb = load_workbook(path, read_only=True, data_only=False)
+        except (InvalidFileException, TypeError, *_BROKEN) as exc:
+            raise ReadError(
+                str(path), "corrupt_xlsx", f"the workbook cannot be opened: {exc}"
+            ) from None
+
+        def sheet_rows(name):
+            return [tuple(r) for r in wb[name].iter_rows(values_only=True)]
+
+        return list(wb.sheetnames), sheet_rows, wb.close
+
+
+def _find_data_sheet(file: str, names, sheet_rows, declared, spec, expected):
+    """(score, sheet, rows, header index) of the best header in the first rows of each sheet,
+    the declared sheet first; without expected columns, the declared (or first) sheet."""
+    order = ([declared] if declared in names else []) + [s for s in names if s != declared]
+    best = None
+    for name in order:
+        try:
+            rows = sheet_rows(name)
+        except _BROKEN as exc:
+            raise ReadError(file, "corrupt_xlsx", f"sheet {name!r} cannot be read: {exc}") from None
+        if not expected:
+            h = (spec.header_row - 1) if spec else 0
+            return (1, name, rows, h)
+        for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
+            sc = _score(r, expected)
+            if best is None or sc > best[0]:
+                best = (sc, name, rows, i)
+        if best and best[0] == len(expected):
+            break
+    return best
+
+
+def _sheet_data_rows(rows: list[tuple], h: int, width: int, sheet: str, info: ReadInfo):
+    """The rows below the header as text cells, their row numbers, and the rows set aside
+    (a value right of the header's last column); blank rows are counted in ``info``."""
     data, numbers, unparsed = [], [], []
     for n, r in enumerate(rows[h + 1 :], start=h + 2):
         cells = [_cell_text(v) for v in r]
@@ -734,7 +775,7 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
         if any(c.strip() for c in cells[width:]):
             unparsed.append(
                 {
-                    "source_file": file,
+                    "source_file": info.file,
                     "source_sheet": sheet,
                     "source_row": n,
                     "rule": "value_outside_header",
@@ -745,19 +786,7 @@ def read_xlsx(path, spec: ExportSpec | None = None, expected: set[str] | None = 
             continue
         data.append((cells + [""] * width)[:width])
         numbers.append(n)
-    frame = pd.DataFrame(data, columns=[f"c{i}" for i in range(width)], dtype="str")
-    if not data:
-        frame = pd.DataFrame({f"c{i}": pd.Series(dtype="str") for i in range(width)})
-    info.n_lines = max(len(rows) - (h + 1), 0)
-    frame, numbers, too_long = read_guard.set_aside_long_cells(frame, numbers, file, header, sheet)
-    unparsed = sorted(unparsed + too_long, key=lambda u: u["source_row"])
-    read_guard.check_accounted(info, len(frame), len(unparsed))
-    frame = _name_columns(frame, header, info)
-    frame["source_file"] = file
-    frame["source_sheet"] = sheet
-    frame["source_row"] = pd.array(numbers, dtype="Int64")
-    info.n_rows = len(frame)
-    return RawTable(frame.reset_index(drop=True), info, _unparsed(unparsed))
+    return data, numbers, unparsed
 
 
 # --------------------------------------------------------------------------------------

@@ -110,92 +110,112 @@ def time_panels(
     )
     axes = axes[:, 0]
     for ax, panel in zip(axes, panels, strict=True):
-        top = 1.0
-        for i, line in enumerate(panel.lines):
-            s = line.values.astype(float)
-            x = s.index.to_numpy()
-            y = s.to_numpy()
-            color = PALETTE[i % len(PALETTE)]
-            ax.plot(
-                x,
-                y,
-                color=color,
-                linestyle=LINESTYLES[i % 4],
-                marker=MARKERS[i % len(MARKERS)],
-                markersize=4.5 if freq == "month" else 6.5,
-                markeredgecolor="white",
-                label=line.label,
-            )
-            if np.isfinite(y).any():
-                top = max(top, np.nanmax(y))
-            finite = np.flatnonzero(np.isfinite(y))
-            if (freq == "year" and label_every is None) or panel.label_all:
-                which = finite
-            else:
-                which = (
-                    [] if not finite.size else sorted({finite[np.nanargmax(y[finite])], finite[-1]})
-                )
-            for j in which:
-                ax.annotate(
-                    number(y[j], lang, panel.decimals),
-                    (x[j], y[j]),
-                    xytext=(0, 5 + 7 * (i % 2)),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=7.5,
-                    color=color,
-                )
-            for j in np.flatnonzero(~np.isfinite(y)):
-                ax.annotate(
-                    HIDDEN,
-                    (x[j], 0),
-                    xytext=(0, 2),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=6.5,
-                    color=GREY_EDGE,
-                )
-        for xm, label in marks:
-            xv = mdates.date2num(pd.Timestamp(xm)) if freq == "month" else xm
-            ax.axvline(xv, color=GREY_EDGE, linestyle=":", linewidth=1.3)
-            ax.annotate(
-                label,
-                (xv, 1),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, -2),
-                textcoords="offset points",
-                va="top",
-                fontsize=8,
-                color=GREY_EDGE,
-            )
-        ax.set_ylim(0, top * 1.35)
-        ax.set_title(panel.title, fontsize=10.5)
-        ax.set_ylabel(panel.ylabel, fontsize=9)
-        if not panel.decimals:
-            ax.yaxis.set_major_formatter(thousands_formatter(lang))
-        if len(panel.lines) > 1:
-            ax.legend(fontsize=8, loc="upper left", ncols=min(2, len(panel.lines)))
+        _draw_panel(ax, panel, lang, freq, marks, label_every)
     if freq == "year":
-        years = sorted({int(v) for p in panels for ln in p.lines for v in ln.values.index})
-        axes[-1].set_xticks(years, [str(y) for y in years], rotation=0 if len(years) < 14 else 45)
-        axes[-1].set_xlabel(t("axis_year", lang))
+        _year_axis(axes[-1], panels, lang)
     else:
-        from matplotlib.ticker import FuncFormatter
-
-        months = t("months", lang).split()
-        xs = [pd.Timestamp(v) for p in panels for ln in p.lines for v in ln.values.index]
-        short = (max(xs) - min(xs)).days < 500
-        axes[-1].xaxis.set_major_locator(
-            mdates.MonthLocator() if short else mdates.MonthLocator(bymonth=[1, 7])
-        )
-        axes[-1].xaxis.set_major_formatter(
-            FuncFormatter(
-                lambda v, _p: f"{months[mdates.num2date(v).month - 1]}\n{mdates.num2date(v).year}"
-            )
-        )
-        axes[-1].set_xlabel(t("axis_month", lang))
+        _month_axis(axes[-1], panels, lang)
     _header(fig, title, sub)
     return fig
+
+
+def _draw_panel(ax, panel: Panel, lang: str, freq: str, marks, label_every) -> None:
+    """A panel's lines, the reference dates, its title, axis label and legend."""
+    top = 1.0
+    label_all = (freq == "year" and label_every is None) or panel.label_all
+    for i, line in enumerate(panel.lines):
+        top = max(top, _draw_line(ax, line, i, lang, freq, label_all, panel.decimals))
+    for xm, label in marks:
+        xv = mdates.date2num(pd.Timestamp(xm)) if freq == "month" else xm
+        ax.axvline(xv, color=GREY_EDGE, linestyle=":", linewidth=1.3)
+        ax.annotate(
+            label,
+            (xv, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -2),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color=GREY_EDGE,
+        )
+    ax.set_ylim(0, top * 1.35)
+    ax.set_title(panel.title, fontsize=10.5)
+    ax.set_ylabel(panel.ylabel, fontsize=9)
+    if not panel.decimals:
+        ax.yaxis.set_major_formatter(thousands_formatter(lang))
+    if len(panel.lines) > 1:
+        ax.legend(fontsize=8, loc="upper left", ncols=min(2, len(panel.lines)))
+
+
+def _draw_line(
+    ax, line: Line, i: int, lang: str, freq: str, label_all: bool, decimals: int
+) -> float:
+    """The ``i``-th line of a panel with its values written on it (every value, or the peak
+    and the last) and ``[c]`` where the gate hid one; returns its highest value (or 1)."""
+    s = line.values.astype(float)
+    x = s.index.to_numpy()
+    y = s.to_numpy()
+    color = PALETTE[i % len(PALETTE)]
+    ax.plot(
+        x,
+        y,
+        color=color,
+        linestyle=LINESTYLES[i % 4],
+        marker=MARKERS[i % len(MARKERS)],
+        markersize=4.5 if freq == "month" else 6.5,
+        markeredgecolor="white",
+        label=line.label,
+    )
+    finite = np.flatnonzero(np.isfinite(y))
+    if label_all:
+        which = finite
+    else:
+        which = [] if not finite.size else sorted({finite[np.nanargmax(y[finite])], finite[-1]})
+    for j in which:
+        ax.annotate(
+            number(y[j], lang, decimals),
+            (x[j], y[j]),
+            xytext=(0, 5 + 7 * (i % 2)),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7.5,
+            color=color,
+        )
+    for j in np.flatnonzero(~np.isfinite(y)):
+        ax.annotate(
+            HIDDEN,
+            (x[j], 0),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            fontsize=6.5,
+            color=GREY_EDGE,
+        )
+    return np.nanmax(y) if np.isfinite(y).any() else 1.0
+
+
+def _year_axis(ax, panels: list[Panel], lang: str) -> None:
+    years = sorted({int(v) for p in panels for ln in p.lines for v in ln.values.index})
+    ax.set_xticks(years, [str(y) for y in years], rotation=0 if len(years) < 14 else 45)
+    ax.set_xlabel(t("axis_year", lang))
+
+
+def _month_axis(ax, panels: list[Panel], lang: str) -> None:
+    """Every month on spans under 500 days, else January and July; labels 'month\\nyear'."""
+    from matplotlib.ticker import FuncFormatter
+
+    months = t("months", lang).split()
+    xs = [pd.Timestamp(v) for p in panels for ln in p.lines for v in ln.values.index]
+    short = (max(xs) - min(xs)).days < 500
+    ax.xaxis.set_major_locator(
+        mdates.MonthLocator() if short else mdates.MonthLocator(bymonth=[1, 7])
+    )
+    ax.xaxis.set_major_formatter(
+        FuncFormatter(
+            lambda v, _p: f"{months[mdates.num2date(v).month - 1]}\n{mdates.num2date(v).year}"
+        )
+    )
+    ax.set_xlabel(t("axis_month", lang))
 
 
 def time_alt(panels: list[Panel], title: str, lang: str, freq: str = "year") -> str:  # noqa: C901

@@ -128,7 +128,33 @@ def _month_note(ym: pd.Series, note: str | None = None) -> pd.Series:
     return ym.notna().map({True: note, False: f"{note}; {missing}" if note else missing})
 
 
+def _read_with_regions(source: str, dataset: str, region_col: str = "region", **kwargs):
+    """A dataset's CSV with ``region_code`` from its region names (unknown names: an error)."""
+    df = _read(source, dataset + ".csv", **kwargs)
+    df["region_code"] = _regions(df[region_col], dataset)
+    return df
+
+
+def _detail(*pairs: tuple[str, pd.Series]) -> pd.Series:
+    """'name=value; name=value' per row; callers fill missing values as the source words them."""
+    out = None
+    for name, values in pairs:
+        item = f"{name}=" + values
+        out = item if out is None else out + "; " + item
+    return out
+
+
 # ============================================================================ femicidios
+_BIOBIO_WITH_NUBLE = "Biobío including Ñuble (created Sep 2018)"
+_SERNAMEG_REGION_YEAR = dict(
+    institution="SERNAMEG",
+    case_study="attempted_femicide",
+    unit="victims",
+    granularity="year",
+    geo_level="region",
+)
+
+
 def read_femicidios_chile() -> SourceRead:
     """SernamEG completed and frustrated femicides (region x year), SernamEG 2008-2014 from
     datos.gob.cl, and Red Chilena's femicides with whether SernamEG registered each one.
@@ -139,25 +165,25 @@ def read_femicidios_chile() -> SourceRead:
     Biobío rows say the same. Red Chilena assigns earlier cases to Ñuble by place: kept."""
     src = "femicidios_chile"
     as_of = _as_of(src)
-    parts, aside = [], []
+    parts, aside = _sernameg_region_year(src, as_of)
+    parts.append(_sernameg_datosgob_2008_2014(src, as_of))
+    parts.append(_red_chilena(src, as_of))
+    # the aggregate may hold two rows for one cell (same labels): sum them, say so
+    return _finish(src, [_merge_same_cells(p) for p in parts], set_aside=_aside(aside))
+
+
+def _sernameg_region_year(src: str, as_of: str) -> tuple[list[pd.DataFrame], list[dict]]:
+    """Completed and frustrated femicides by region and year; Ñuble before 2019 set aside."""
     ds = "sernameg_femicidios_consumados_frustrados_region_anio"
-    s = _read(src, ds + ".csv")
-    s["region_code"] = _regions(s["region"], ds)
+    s = _read_with_regions(src, ds)
+    parts, aside = [], []
     for col, phen, cat in (
         ("femicidios_consumados", "femicide_completed", "Femicidio consumado"),
         ("femicidios_frustrados", "femicide_frustrated", "Femicidio frustrado"),
     ):
         d = s.copy()
         pre = (d["region_code"] == NUBLE) & (d["anio"] <= 2018)
-        for r in d[pre].itertuples():
-            aside.append(
-                {
-                    "dataset": ds,
-                    "row": r.source_row,
-                    "reason": f"Ñuble {r.anio}: region created in Sep 2018; SernamEG counts its cases in Biobío ({col})",
-                    "value": getattr(r, col),
-                }
-            )
+        aside += _nuble_set_aside(d[pre], ds, col)
         d = d[~pre]
         start, end = _year(d["anio"])
         note = (d["region_code"] == BIOBIO) & (d["anio"] <= 2018)
@@ -169,99 +195,97 @@ def read_femicidios_chile() -> SourceRead:
                     "period_start": start,
                     "period_end": end,
                     "source_row": d["source_row"],
-                    "note": note.map(
-                        {True: "Biobío including Ñuble (created Sep 2018)", False: None}
-                    ),
+                    "note": note.map({True: _BIOBIO_WITH_NUBLE, False: None}),
                     "geo_name": d["region"],
                 },
                 source=src,
                 dataset=ds,
                 publisher="SernamEG",
-                institution="SERNAMEG",
-                case_study="attempted_femicide",
                 phenomenon=phen,
                 category=cat,
-                unit="victims",
-                granularity="year",
-                geo_level="region",
                 source_url=SERNAMEG_URL,
                 as_of=as_of,
+                **_SERNAMEG_REGION_YEAR,
             )
         )
+    return parts, aside
+
+
+def _nuble_set_aside(rows: pd.DataFrame, ds: str, col: str) -> list[dict]:
+    """SernamEG's Ñuble rows from before the region existed (its cases are in Biobío)."""
+    return [
+        {
+            "dataset": ds,
+            "row": r.source_row,
+            "reason": f"Ñuble {r.anio}: region created in Sep 2018; SernamEG counts its cases in Biobío ({col})",
+            "value": getattr(r, col),
+        }
+        for r in rows.itertuples()
+    ]
+
+
+def _sernameg_datosgob_2008_2014(src: str, as_of: str) -> pd.DataFrame:
     ds = "sernameg_datosgob_femicidios_region_2008_2014"
-    g = _read(src, ds + ".csv")
-    g["region_code"] = _regions(g["region"], ds)
+    g = _read_with_regions(src, ds)
     start, end = _year(g["anio"])
-    parts.append(
-        _frame(
-            {
-                "region_code": g["region_code"],
-                "value": g["femicidios"],
-                "period_start": start,
-                "period_end": end,
-                "source_row": g["source_row"],
-                "geo_name": g["region"],
-                "note": (g["region_code"] == BIOBIO).map(
-                    {True: "Biobío including Ñuble (created Sep 2018)", False: None}
-                ),
-            },
-            source=src,
-            dataset=ds,
-            publisher="SernamEG (datos.gob.cl)",
-            institution="SERNAMEG",
-            case_study="attempted_femicide",
-            phenomenon="femicide_completed",
-            category="Femicidio consumado",
-            unit="victims",
-            granularity="year",
-            geo_level="region",
-            source_url=DATOSGOB_URL,
-            as_of=as_of,
-        )
+    return _frame(
+        {
+            "region_code": g["region_code"],
+            "value": g["femicidios"],
+            "period_start": start,
+            "period_end": end,
+            "source_row": g["source_row"],
+            "geo_name": g["region"],
+            "note": (g["region_code"] == BIOBIO).map({True: _BIOBIO_WITH_NUBLE, False: None}),
+        },
+        source=src,
+        dataset=ds,
+        publisher="SernamEG (datos.gob.cl)",
+        phenomenon="femicide_completed",
+        category="Femicidio consumado",
+        source_url=DATOSGOB_URL,
+        as_of=as_of,
+        **_SERNAMEG_REGION_YEAR,
     )
+
+
+def _red_chilena(src: str, as_of: str) -> pd.DataFrame:
+    """Red Chilena's femicides by year, category and region, with whether SernamEG
+    registered each one (in ``detail``)."""
     ds = "red_chilena_femicidios_agregado"
     r = _read(src, ds + ".csv")
     r["region_code"] = _regions(r["cut_region"].astype("object").where(r["cut_region"].notna()), ds)
     start, end = _year(r["anio"])
-    detail = (
-        "relacion="
-        + r["relacion_victima_femicida"].fillna("Sin información")
-        + "; registrado_sernameg="
-        + r["registrado_sernameg"].fillna("Sin información")
-        + "; forma="
-        + r["forma_de_agresion"].fillna("Sin información")
-        + "; tipificacion="
-        + r["tipificacion_penal"].fillna("Sin información")
+    unknown = "Sin información"
+    detail = _detail(
+        ("relacion", r["relacion_victima_femicida"].fillna(unknown)),
+        ("registrado_sernameg", r["registrado_sernameg"].fillna(unknown)),
+        ("forma", r["forma_de_agresion"].fillna(unknown)),
+        ("tipificacion", r["tipificacion_penal"].fillna(unknown)),
     )
-    parts.append(
-        _frame(
-            {
-                "region_code": r["region_code"],
-                "geo_level": r["region_code"]
-                .notna()
-                .map({True: "region", False: "region_not_stated"}),
-                "geo_name": r["region"],
-                "category": r["categoria_femicidio"],
-                "detail": detail,
-                "value": r["n_femicidios"],
-                "period_start": start,
-                "period_end": end,
-                "source_row": r["source_row"],
-            },
-            source=src,
-            dataset=ds,
-            publisher="Red Chilena contra la Violencia hacia las Mujeres",
-            institution="RED_CHILENA",
-            case_study="attempted_femicide",
-            phenomenon="femicide_red_chilena",
-            unit="victims",
-            granularity="year",
-            source_url=RED_CHILENA_URL,
-            as_of=as_of,
-        )
+    return _frame(
+        {
+            "region_code": r["region_code"],
+            "geo_level": r["region_code"].notna().map({True: "region", False: "region_not_stated"}),
+            "geo_name": r["region"],
+            "category": r["categoria_femicidio"],
+            "detail": detail,
+            "value": r["n_femicidios"],
+            "period_start": start,
+            "period_end": end,
+            "source_row": r["source_row"],
+        },
+        source=src,
+        dataset=ds,
+        publisher="Red Chilena contra la Violencia hacia las Mujeres",
+        institution="RED_CHILENA",
+        case_study="attempted_femicide",
+        phenomenon="femicide_red_chilena",
+        unit="victims",
+        granularity="year",
+        source_url=RED_CHILENA_URL,
+        as_of=as_of,
     )
-    # the aggregate may hold two rows for one cell (same labels): sum them, say so
-    return _finish(src, [_merge_same_cells(p) for p in parts], set_aside=_aside(aside))
 
 
 def _merge_same_cells(df: pd.DataFrame) -> pd.DataFrame:
@@ -480,253 +504,269 @@ def _geo(code: pd.Series) -> pd.Series:
     return code.notna().map({True: "region", False: "region_not_stated"})
 
 
+# the INDH's lists of legal actions and victims (a snapshot at the last filing date)
+_INDH = dict(
+    publisher="INDH",
+    institution="INDH",
+    case_study="protest_violence",
+    source_url=INDH_URL,
+    as_of="2020-08-03",  # last filing date in the snapshot
+)
+_INDH_PERIOD_BY_REGION = dict(
+    period_start=INDH_PERIOD[0],
+    period_end=INDH_PERIOD[1],
+    granularity="period",
+    geo_level="region",
+)
+
+
 def read_listado_victimas() -> SourceRead:
     """INDH legal actions and victims, the PVI catalogue, the PACTO eye-trauma registry and
     the CDE's civil suits (aggregates derived from files about identifiable victims: every
     table derived from them passes the disclosure gate). The capture histories are read by
     ``eye_trauma.capture_histories``."""
     src = "listado_victimas"
-    meta = source_meta(src)["datajusta"]
-    as_of = meta["commit_date"]
-    parts = []
-    indh = dict(
-        source=src,
-        publisher="INDH",
-        institution="INDH",
-        case_study="protest_violence",
-        source_url=INDH_URL,
-        as_of="2020-08-03",  # last filing date in the snapshot
-    )
+    _as_of(src)  # a source without its datapackage fails here, as the other readers do
+    parts = [*_indh_legal_actions(src), _indh_victims_by_injury(src)]
+    by_comuna, unmatched = _indh_victims_by_comuna_month(src)
+    parts += [
+        *by_comuna,
+        _indh_victims_by_day(src),
+        _pacto_eye_trauma(src),
+        _pvi_catalogue(src),
+        *_cde_civil_suits(src),
+    ]
+    return _finish(src, [_merge_same_cells(p) for p in parts], unmatched=unmatched)
+
+
+def _indh_legal_actions(src: str) -> list[pd.DataFrame]:
+    """Victims, legal actions and eye-trauma victims by region, institution and legal figure."""
     ds = "indh_acciones_region_institucion_figura"
-    a = _read(src, ds + ".csv")
-    a["region_code"] = _regions(a["region"], ds)
-    detail = (
-        "institucion="
-        + a["institucion"]
-        + "; clasificacion="
-        + a["clasificacion_tematica"].fillna("Sin información")
+    a = _read_with_regions(src, ds)
+    detail = _detail(
+        ("institucion", a["institucion"]),
+        ("clasificacion", a["clasificacion_tematica"].fillna("Sin información")),
     )
-    for col, phen, unit, note in (
-        ("n_victimas", "victims_in_legal_actions", "victims", None),
-        (
-            "n_acciones_judiciales",
-            "legal_actions",
-            "legal_actions",
-            "one action may name victims in several cells: do not add across cells",
-        ),
-        ("n_trauma_ocular", "eye_trauma_victims_in_legal_actions", "victims", None),
-    ):
-        parts.append(
-            _frame(
-                {
-                    "region_code": a["region_code"],
-                    "geo_name": a["region"],
-                    "category": a["figura_juridica"],
-                    "detail": detail,
-                    "value": a[col],
-                    "source_row": a["source_row"],
-                },
-                dataset=ds,
-                phenomenon=phen,
-                unit=unit,
-                note=note,
-                period_start=INDH_PERIOD[0],
-                period_end=INDH_PERIOD[1],
-                granularity="period",
-                geo_level="region",
-                **indh,
-            )
-        )
-    ds = "indh_victimas_region_consecuencia_sexo"
-    c = _read(src, ds + ".csv")
-    c["region_code"] = _regions(c["region"], ds)
-    parts.append(
+    return [
         _frame(
             {
-                "region_code": c["region_code"],
-                "geo_name": c["region"],
-                "category": c["consecuencia"],
-                "sex": _sex(c["sexo"]),
-                "value": c["n_victimas"],
-                "source_row": c["source_row"],
-            },
-            dataset=ds,
-            phenomenon="victims_by_injury",
-            unit="victims",
-            period_start=INDH_PERIOD[0],
-            period_end=INDH_PERIOD[1],
-            granularity="period",
-            geo_level="region",
-            **indh,
-        )
-    )
-    ds = "indh_victimas_comuna_mes"
-    m = _read(src, ds + ".csv", dtype={"cut_comuna": str})
-    m["region_code"] = _regions(m["region"], ds)
-    match = match_comunas(m["comuna1"], region_codes=m["region_code"])
-    start, end = _month(m["mes_hecho"], INDH_PERIOD)
-    for col, phen in (
-        ("n_victimas", "victims_in_legal_actions"),
-        ("n_trauma_ocular", "eye_trauma_victims_in_legal_actions"),
-    ):
-        parts.append(
-            _frame(
-                {
-                    "region_code": m["region_code"],
-                    "comuna_code": match.codes,
-                    "geo_level": match.codes.notna().map(
-                        {True: "comuna", False: "comuna_not_stated"}
-                    ),
-                    "geo_name": m["comuna1"],
-                    "value": m[col],
-                    "period_start": start,
-                    "period_end": end,
-                    "granularity": _month_granularity(m["mes_hecho"]),
-                    "note": _month_note(m["mes_hecho"]),
-                    "source_row": m["source_row"],
-                },
-                dataset=ds,
-                phenomenon=phen,
-                unit="victims",
-                **indh,
-            )
-        )
-    unmatched = match.unmatched.assign(dataset=ds)
-    ds = "indh_victimas_diario_hecho_funcionario"
-    d = _read(src, ds + ".csv")
-    parts.append(
-        _frame(
-            {
-                "category": d["hecho1"].fillna("Sin información"),
-                "detail": "funcionario=" + d["tipo_funcionario1"].fillna("Sin información"),
-                "value": d["n_victimas"],
-                "period_start": d["fecha_hecho"].fillna(INDH_PERIOD[0]),
-                "period_end": d["fecha_hecho"].fillna(INDH_PERIOD[1]),
-                "granularity": d["fecha_hecho"].notna().map({True: "day", False: "period"}),
-                "note": d["fecha_hecho"]
-                .notna()
-                .map({True: None, False: "date not stated: the whole period"}),
-                "source_row": d["source_row"],
-            },
-            dataset=ds,
-            phenomenon="victims_in_legal_actions",
-            unit="victims",
-            geo_level="country",
-            **indh,
-        )
-    )
-    ds = "pacto_trauma_ocular_registro_agregado"
-    p = _read(src, ds + ".csv")
-    p["region_code"] = _regions(p["region"], ds)
-    start, end = _month(p["mes_ingreso_uto"], ("2019-10-01", "2023-12-31"))
-    parts.append(
-        _frame(
-            {
-                "region_code": p["region_code"],
-                "geo_level": _geo(p["region_code"]),
-                "geo_name": p["region"],
-                "category": p["estado_2023"],
-                "sex": _sex(p["genero"]),
-                "age_band": p["edad_al_trauma"],
-                "value": p["n_personas"],
-                "period_start": start,
-                "period_end": end,
-                "granularity": _month_granularity(p["mes_ingreso_uto"]),
-                "note": _month_note(
-                    p["mes_ingreso_uto"],
-                    "month of admission to the Unidad de Trauma Ocular; category = status at 31 Dec 2023",
-                ),
-                "source_row": p["source_row"],
+                "region_code": a["region_code"],
+                "geo_name": a["region"],
+                "category": a["figura_juridica"],
+                "detail": detail,
+                "value": a[col],
+                "source_row": a["source_row"],
             },
             source=src,
             dataset=ds,
-            publisher="MINSAL, programa PACTO (trauma ocular)",
-            institution="PACTO",
-            case_study="protest_violence",
-            phenomenon="eye_trauma_patients_admitted",
-            detail=None,
-            unit="persons",
-            source_url=PACTO_URL,
-            as_of="2023-12-31",
+            phenomenon=phen,
+            unit=unit,
+            note=note,
+            **_INDH_PERIOD_BY_REGION,
+            **_INDH,
         )
+        for col, phen, unit, note in (
+            ("n_victimas", "victims_in_legal_actions", "victims", None),
+            (
+                "n_acciones_judiciales",
+                "legal_actions",
+                "legal_actions",
+                "one action may name victims in several cells: do not add across cells",
+            ),
+            ("n_trauma_ocular", "eye_trauma_victims_in_legal_actions", "victims", None),
+        )
+    ]
+
+
+def _indh_victims_by_injury(src: str) -> pd.DataFrame:
+    ds = "indh_victimas_region_consecuencia_sexo"
+    c = _read_with_regions(src, ds)
+    return _frame(
+        {
+            "region_code": c["region_code"],
+            "geo_name": c["region"],
+            "category": c["consecuencia"],
+            "sex": _sex(c["sexo"]),
+            "value": c["n_victimas"],
+            "source_row": c["source_row"],
+        },
+        source=src,
+        dataset=ds,
+        phenomenon="victims_by_injury",
+        unit="victims",
+        **_INDH_PERIOD_BY_REGION,
+        **_INDH,
     )
+
+
+def _indh_victims_by_comuna_month(src: str) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """Victims and eye-trauma victims by comuna and month, and the comuna names that matched
+    no official code."""
+    ds = "indh_victimas_comuna_mes"
+    m = _read_with_regions(src, ds, dtype={"cut_comuna": str})
+    match = match_comunas(m["comuna1"], region_codes=m["region_code"])
+    start, end = _month(m["mes_hecho"], INDH_PERIOD)
+    parts = [
+        _frame(
+            {
+                "region_code": m["region_code"],
+                "comuna_code": match.codes,
+                "geo_level": match.codes.notna().map({True: "comuna", False: "comuna_not_stated"}),
+                "geo_name": m["comuna1"],
+                "value": m[col],
+                "period_start": start,
+                "period_end": end,
+                "granularity": _month_granularity(m["mes_hecho"]),
+                "note": _month_note(m["mes_hecho"]),
+                "source_row": m["source_row"],
+            },
+            source=src,
+            dataset=ds,
+            phenomenon=phen,
+            unit="victims",
+            **_INDH,
+        )
+        for col, phen in (
+            ("n_victimas", "victims_in_legal_actions"),
+            ("n_trauma_ocular", "eye_trauma_victims_in_legal_actions"),
+        )
+    ]
+    return parts, match.unmatched.assign(dataset=ds)
+
+
+def _indh_victims_by_day(src: str) -> pd.DataFrame:
+    ds = "indh_victimas_diario_hecho_funcionario"
+    d = _read(src, ds + ".csv")
+    return _frame(
+        {
+            "category": d["hecho1"].fillna("Sin información"),
+            "detail": _detail(("funcionario", d["tipo_funcionario1"].fillna("Sin información"))),
+            "value": d["n_victimas"],
+            "period_start": d["fecha_hecho"].fillna(INDH_PERIOD[0]),
+            "period_end": d["fecha_hecho"].fillna(INDH_PERIOD[1]),
+            "granularity": d["fecha_hecho"].notna().map({True: "day", False: "period"}),
+            "note": d["fecha_hecho"]
+            .notna()
+            .map({True: None, False: "date not stated: the whole period"}),
+            "source_row": d["source_row"],
+        },
+        source=src,
+        dataset=ds,
+        phenomenon="victims_in_legal_actions",
+        unit="victims",
+        geo_level="country",
+        **_INDH,
+    )
+
+
+def _pacto_eye_trauma(src: str) -> pd.DataFrame:
+    """Patients admitted to the eye-trauma unit by month, region, sex, age and status."""
+    ds = "pacto_trauma_ocular_registro_agregado"
+    p = _read_with_regions(src, ds)
+    start, end = _month(p["mes_ingreso_uto"], ("2019-10-01", "2023-12-31"))
+    return _frame(
+        {
+            "region_code": p["region_code"],
+            "geo_level": _geo(p["region_code"]),
+            "geo_name": p["region"],
+            "category": p["estado_2023"],
+            "sex": _sex(p["genero"]),
+            "age_band": p["edad_al_trauma"],
+            "value": p["n_personas"],
+            "period_start": start,
+            "period_end": end,
+            "granularity": _month_granularity(p["mes_ingreso_uto"]),
+            "note": _month_note(
+                p["mes_ingreso_uto"],
+                "month of admission to the Unidad de Trauma Ocular; category = status at 31 Dec 2023",
+            ),
+            "source_row": p["source_row"],
+        },
+        source=src,
+        dataset=ds,
+        publisher="MINSAL, programa PACTO (trauma ocular)",
+        institution="PACTO",
+        case_study="protest_violence",
+        phenomenon="eye_trauma_patients_admitted",
+        detail=None,
+        unit="persons",
+        source_url=PACTO_URL,
+        as_of="2023-12-31",
+    )
+
+
+def _pvi_catalogue(src: str) -> pd.DataFrame:
+    """The PVI's catalogue of victims by region, kind of harm, victim and institution."""
     ds = "pvi_catastro_victimas_agregado"
     v = _read(src, ds + ".csv")
     v["region_code"] = _regions(v["region_hecho"].str.strip(), ds)
-    parts.append(
+    unknown = "SIN INFORMACIÓN"
+    return _frame(
+        {
+            "region_code": v["region_code"],
+            "geo_level": _geo(v["region_code"]),
+            "geo_name": v["region_hecho"].str.strip(),
+            "category": v["tipo_dano1"].fillna(unknown),
+            "detail": _detail(
+                ("tipo_victima", v["tipo_victima"].fillna(unknown)),
+                ("institucion", v["institucion_hecho1"].fillna(unknown)),
+                ("hecho", v["tipo_hecho1"].fillna(unknown)),
+            ),
+            "sex": _sex(v["genero"].fillna("")),
+            "value": v["n_personas"],
+            "source_row": v["source_row"],
+        },
+        source=src,
+        dataset=ds,
+        publisher="Subsecretaría de Derechos Humanos, Programa de Violencia Institucional (PVI)",
+        institution="PVI",
+        case_study="protest_violence",
+        phenomenon="victims_in_catalogue",
+        unit="persons",
+        period_start=INDH_PERIOD[0],
+        period_end="2023-12-13",
+        granularity="period",
+        source_url=PVI_URL,
+        as_of="2023-12-13",
+    )
+
+
+def _cde_civil_suits(src: str) -> list[pd.DataFrame]:
+    """The CDE's suits for damages and their claimants, by state office, stage and outcome."""
+    ds = "cde_demandas_falta_servicio_agregado"
+    s = _read(src, ds + ".csv")
+    detail = _detail(
+        ("ingreso", s["RI-Año"].map(lambda y: "sin año" if pd.isna(y) else str(int(y)))),
+        ("etapa", s["Etapa"].fillna("Sin información")),
+    )
+    return [
         _frame(
             {
-                "region_code": v["region_code"],
-                "geo_level": _geo(v["region_code"]),
-                "geo_name": v["region_hecho"].str.strip(),
-                "category": v["tipo_dano1"].fillna("SIN INFORMACIÓN"),
-                "detail": "tipo_victima="
-                + v["tipo_victima"].fillna("SIN INFORMACIÓN")
-                + "; institucion="
-                + v["institucion_hecho1"].fillna("SIN INFORMACIÓN")
-                + "; hecho="
-                + v["tipo_hecho1"].fillna("SIN INFORMACIÓN"),
-                "sex": _sex(v["genero"].fillna("")),
-                "value": v["n_personas"],
-                "source_row": v["source_row"],
+                "region_code": s["Procuraduría"].map(region_code),
+                "geo_name": "Procuraduría Fiscal de "
+                + s["Procuraduría"].replace("Sanatiago", "Santiago"),
+                "category": s["Sentencia Primera Instancia"].fillna("Sin sentencia"),
+                "detail": detail,
+                "value": s[col].fillna(0),
+                "source_row": s["source_row"],
             },
             source=src,
             dataset=ds,
-            publisher="Subsecretaría de Derechos Humanos, Programa de Violencia Institucional (PVI)",
-            institution="PVI",
+            publisher="Consejo de Defensa del Estado (CDE)",
+            institution="CDE",
             case_study="protest_violence",
-            phenomenon="victims_in_catalogue",
-            unit="persons",
-            period_start=INDH_PERIOD[0],
-            period_end="2023-12-13",
+            phenomenon="civil_suits_against_the_state",
+            unit=unit,
+            period_start="2019-10-18",
+            period_end="2024-01-31",
             granularity="period",
-            source_url=PVI_URL,
-            as_of="2023-12-13",
+            geo_level="state_office",
+            note="suits for damages (falta de servicio) for protest injuries; status at 31 Jan 2024",
+            source_url=CDE_URL,
+            as_of="2024-01-31",
         )
-    )
-    ds = "cde_demandas_falta_servicio_agregado"
-    s = _read(src, ds + ".csv")
-    year = s["RI-Año"]
-    detail = (
-        "ingreso="
-        + year.map(lambda y: "sin año" if pd.isna(y) else str(int(y)))
-        + "; etapa="
-        + s["Etapa"].fillna("Sin información")
-    )
-    for col, unit in (("n_causas", "suits"), ("n_demandantes", "claimants")):
-        parts.append(
-            _frame(
-                {
-                    "region_code": s["Procuraduría"].map(region_code),
-                    "geo_name": "Procuraduría Fiscal de "
-                    + s["Procuraduría"].replace("Sanatiago", "Santiago"),
-                    "category": s["Sentencia Primera Instancia"].fillna("Sin sentencia"),
-                    "detail": detail,
-                    "value": s[col].fillna(0),
-                    "source_row": s["source_row"],
-                },
-                source=src,
-                dataset=ds,
-                publisher="Consejo de Defensa del Estado (CDE)",
-                institution="CDE",
-                case_study="protest_violence",
-                phenomenon="civil_suits_against_the_state",
-                unit=unit,
-                period_start="2019-10-18",
-                period_end="2024-01-31",
-                granularity="period",
-                geo_level="state_office",
-                note="suits for damages (falta de servicio) for protest injuries; status at 31 Jan 2024",
-                source_url=CDE_URL,
-                as_of="2024-01-31",
-            )
-        )
-    parts = [_merge_same_cells(p) for p in parts]
-    out = _finish(src, parts, unmatched=unmatched)
-    if meta is None:  # pragma: no cover - datapackage always present
-        raise FileNotFoundError(src)
-    _ = as_of
-    return out
+        for col, unit in (("n_causas", "suits"), ("n_demandantes", "claimants"))
+    ]
 
 
 # ============================================================================ INDH map

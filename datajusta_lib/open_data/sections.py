@@ -142,11 +142,7 @@ def _rates_visible(pub) -> pd.Series:
 def show(case_study: str, lang: str = "es") -> None:
     """The real-data section of a case-study page, then the synthetic section's heading."""
     say(f"## {t('real_heading', lang)}")
-    display(
-        HTML(
-            f'<div class="dj-banner dj-banner-published" role="note"><p>{html.escape(t("real_banner", lang))}</p></div>'
-        )
-    )
+    _published_banner(lang)
     say(t("real_intro", lang))
     {"attempted_femicide": _femicide, "protest_violence": _protest, "trafficking": _trafficking}[
         case_study
@@ -165,103 +161,105 @@ def _show(fig, alt: str, source: str, counts, lang: str, caption: str | None = N
     show_figure(fig, alt=alt, source=source, counts=counts, lang=lang, caption=caption)
 
 
+def _published_banner(lang: str) -> None:
+    """The banner that marks what follows as real published data."""
+    display(
+        HTML(
+            f'<div class="dj-banner dj-banner-published" role="note"><p>{html.escape(t("real_banner", lang))}</p></div>'
+        )
+    )
+
+
+def _credit(source: str, publisher: str, unit: str, date: str, lang: str) -> tuple[str, str]:
+    """(subtitle, source line) of a chart drawn from one source: both name its publisher and
+    unit of count."""
+    return ch.subtitle(publisher, unit, date, lang), source_line([source], [publisher], unit, lang)
+
+
+def _bars(vis: pd.DataFrame, title: str, sub: str, source: str, gates, lang: str, **hbars) -> None:
+    """Bars of gated values (``ch.hbars`` options), shown with their text alternative, source
+    line and published tables."""
+    fig = ch.hbars(vis, title=title, sub=sub, lang=lang, **hbars)
+    _show(fig, ch.bars_alt(vis, title, lang, hbars.get("decimals", 0)), source, gates, lang)
+
+
+def _panels(panels: list[Panel], title: str, sub: str, source: str, gates, lang: str, **kw) -> None:
+    """Time panels of gated values (``ch.time_panels`` options), shown with their text
+    alternative, source line and published tables."""
+    fig = ch.time_panels(panels, title=title, sub=sub, lang=lang, **kw)
+    _show(fig, ch.time_alt(panels, title, lang, kw.get("freq", "year")), source, gates, lang)
+
+
 # ------------------------------------------------------------------------ attempted femicide
 def _femicide(lang: str) -> None:
+    _femicide_series(lang)
+    say(t("af_red_text", lang))
+    for by in ("category", "relation"):
+        _red_chilena_registered(by, lang)
+    say(t("af_rates_text", lang))
+    _femicide_rates(lang, territorial=False)
+
+
+def _femicide_series(lang: str) -> None:
+    """Femicides by year as SernamEG, Red Chilena, CEAD and the courts count them: one panel
+    per publisher and unit, never added together."""
     y = measures.femicide_yearly()
     say(t("af_series_text", lang))
-    g_sern = _gate(y["sernameg"], "open_sernameg_femicides_year")
-    g_red = _gate(y["red_chilena"], "open_red_chilena_femicides_year")
-    g_cead = _gate(y["cead"], "open_cead_femicides_year")
-    g_pj = _gate(y["pjud"], "open_pjud_femicidio_year")
-    sern, red = _visible(g_sern, "year"), _visible(g_red, "year")
-    cead, pj = _visible(g_cead, "year"), _visible(g_pj, "year")
+    gates = [
+        _gate(y["sernameg"], "open_sernameg_femicides_year"),
+        _gate(y["red_chilena"], "open_red_chilena_femicides_year"),
+        _gate(y["cead"], "open_cead_femicides_year"),
+        _gate(y["pjud"], "open_pjud_femicidio_year"),
+    ]
+    sern, red, cead, pj = (_visible(g, "year") for g in gates)
+    victims, police, court = (_unit(k, lang) for k in ("victims", "police_cases", "court_cases"))
     panels = [
         Panel(
-            f"SernamEG · {_unit('victims', lang)}",
-            _unit("victims", lang),
+            f"SernamEG · {victims}",
+            victims,
             [
                 Line(t("s_femicide_frustrated", lang), sern["frustrado"]),
                 Line(t("s_femicide_completed", lang), sern["consumado"]),
             ],
         ),
         Panel(
-            f"Red Chilena · {_unit('victims', lang)}",
-            _unit("victims", lang),
+            f"Red Chilena · {victims}",
+            victims,
             [
                 Line(t("s_red_total", lang), red["red_chilena"]),
                 Line(t("s_red_in_sernameg", lang), red["registered_sernameg"].loc[2012:]),
             ],
         ),
+        Panel(f"CEAD · {police}", police, [Line(t("s_cead_femicide", lang), cead["cead"])]),
         Panel(
-            f"CEAD · {_unit('police_cases', lang)}",
-            _unit("police_cases", lang),
-            [Line(t("s_cead_femicide", lang), cead["cead"])],
-        ),
-        Panel(
-            f"{_pub('PJUD', lang)} · {_unit('court_cases', lang)}",
-            _unit("court_cases", lang),
-            [Line(t("s_pjud_femicide", lang), pj["pjud"])],
+            f"{_pub('PJUD', lang)} · {court}", court, [Line(t("s_pjud_femicide", lang), pj["pjud"])]
         ),
     ]
-    title = t("af_series_title", lang)
+    sources = ["femicidios_chile", "delincuencia_chile", "ds_pjud"]
     pubs = [_pub(k, lang) for k in ("SERNAMEG", "RED_CHILENA", "CEAD", "PJUD")]
-    sub = ch.subtitle(
-        ", ".join(pubs),
-        t("af_series_units", lang),
-        _as_of("femicidios_chile")
-        + " / "
-        + _as_of("delincuencia_chile")
-        + " / "
-        + _as_of("ds_pjud"),
+    units = t("af_series_units", lang)
+    sub = ch.subtitle(", ".join(pubs), units, " / ".join(_as_of(s) for s in sources), lang)
+    source = source_line(sources, [f"{pubs[0]}, {pubs[1]}", pubs[2], pubs[3]], units, lang)
+    marks = [(LEY_GABRIELA, t("ley_gabriela", lang))]
+    _panels(panels, t("af_series_title", lang), sub, source, gates, lang, marks=marks)
+
+
+def _red_chilena_registered(by: str, lang: str) -> None:
+    """Red Chilena's femicides by category or relation, split by whether SernamEG registered them."""
+    tab = measures.red_chilena_registered(by)
+    if by == "relation" and lang == "en":
+        tab.index = [measures.RELATION_EN[i] for i in tab.index]
+    tab.columns = [t(f"reg_{c.replace(' ', '_').replace('ó', 'o')}", lang) for c in tab.columns]
+    g, vis = _gate_lines(tab, f"open_red_chilena_registered_by_{by}", "label")
+    sub, source = _credit(
+        "femicidios_chile",
+        _pub("RED_CHILENA", lang),
+        _unit("victims", lang),
+        _as_of("femicidios_chile"),
         lang,
     )
-    fig = ch.time_panels(
-        panels, title=title, sub=sub, lang=lang, marks=[(LEY_GABRIELA, t("ley_gabriela", lang))]
-    )
-    _show(
-        fig,
-        ch.time_alt(panels, title, lang),
-        source_line(
-            ["femicidios_chile", "delincuencia_chile", "ds_pjud"],
-            [f"{pubs[0]}, {pubs[1]}", pubs[2], pubs[3]],
-            t("af_series_units", lang),
-            lang,
-        ),
-        [g_sern, g_red, g_cead, g_pj],
-        lang,
-    )
-
-    say(t("af_red_text", lang))
-    for by in ("category", "relation"):
-        tab = measures.red_chilena_registered(by)
-        if by == "relation" and lang == "en":
-            tab.index = [measures.RELATION_EN[i] for i in tab.index]
-        tab.columns = [t(f"reg_{c.replace(' ', '_').replace('ó', 'o')}", lang) for c in tab.columns]
-        g, vis = _gate_lines(tab, f"open_red_chilena_registered_by_{by}", "label")
-        title = t(f"af_red_title_{by}", lang)
-        sub = ch.subtitle(
-            _pub("RED_CHILENA", lang), _unit("victims", lang), _as_of("femicidios_chile"), lang
-        )
-        fig = ch.hbars(
-            vis,
-            title=title,
-            sub=sub,
-            xlabel=t("af_red_xlabel", lang),
-            lang=lang,
-            stacked=True,
-        )
-        _show(
-            fig,
-            ch.bars_alt(vis, title, lang),
-            source_line(
-                ["femicidios_chile"], [_pub("RED_CHILENA", lang)], _unit("victims", lang), lang
-            ),
-            g,
-            lang,
-        )
-
-    say(t("af_rates_text", lang))
-    _femicide_rates(lang, territorial=False)
+    title = t(f"af_red_title_{by}", lang)
+    _bars(vis, title, sub, source, g, lang, xlabel=t("af_red_xlabel", lang), stacked=True)
 
 
 def _femicide_measures():
@@ -340,6 +338,15 @@ def _femicide_rates(lang: str, territorial: bool) -> None:
 
 # ------------------------------------------------------------------------ protest violence
 def _protest(lang: str) -> None:
+    _protest_courts(lang)
+    _protest_acts(lang)
+    _protest_indh(lang)
+    _eye_trauma(lang)
+    _protest_after(lang)
+
+
+def _protest_courts(lang: str) -> None:
+    """Court cases for apremios ilegítimos and torture by month, and their sentences by year."""
     say(t("pv_courts_text", lang))
     panels, gates, yearly = [], [], {}
     for phen, key in (("apremios_ilegitimos", "s_apremios"), ("torture", "s_tortura")):
@@ -356,12 +363,10 @@ def _protest(lang: str) -> None:
                 [Line(t("s_court_cases", lang), vis)],
             )
         )
-        sent = m["sentences"].groupby(m.index.year).sum()
-        yearly[t(key, lang)] = sent
-    ys = pd.DataFrame(yearly)
-    gs, vis = _gate_lines(ys, "open_pjud_apremios_tortura_sentences_year", "year")
+        yearly[t(key, lang)] = m["sentences"].groupby(m.index.year).sum()
+    gs, vis = _gate_lines(pd.DataFrame(yearly), "open_pjud_apremios_tortura_sentences_year", "year")
     gates += gs
-    vis.index = [pd.Timestamp(f"{y}-07-01") for y in vis.index]
+    vis.index = [pd.Timestamp(f"{y}-07-01") for y in vis.index]  # mid-year on a month axis
     panels.append(
         Panel(
             f"{t('s_sentences', lang)} · {t('s_garantia', lang)}",
@@ -370,56 +375,30 @@ def _protest(lang: str) -> None:
             label_all=True,
         )
     )
+    units = f"{_unit('court_cases', lang)}, {_unit('sentences', lang)}"
+    sub, source = _credit("ds_pjud", _pub("PJUD", lang), units, _as_of("ds_pjud"), lang)
+    marks = [(ESTALLIDO, t("estallido", lang))]
     title = t("pv_courts_title", lang)
-    sub = ch.subtitle(
-        _pub("PJUD", lang),
-        f"{_unit('court_cases', lang)}, {_unit('sentences', lang)}",
-        _as_of("ds_pjud"),
-        lang,
-    )
-    fig = ch.time_panels(
-        panels,
-        title=title,
-        sub=sub,
-        lang=lang,
-        freq="month",
-        marks=[(ESTALLIDO, t("estallido", lang))],
-    )
-    _show(
-        fig,
-        ch.time_alt(panels, title, lang, "month"),
-        source_line(
-            ["ds_pjud"],
-            [_pub("PJUD", lang)],
-            f"{_unit('court_cases', lang)}, {_unit('sentences', lang)}",
-            lang,
-        ),
-        gates,
-        lang,
-    )
+    _panels(panels, title, sub, source, gates, lang, freq="month", marks=marks)
 
+
+def _protest_acts(lang: str) -> None:
+    """Repressive acts per week on the INDH map, for the three most frequent kinds."""
     say(t("pv_acts_text", lang))
     w = measures.indh_acts_weekly(top=3)
     g, vis = _gate_lines(w, "open_indh_map_acts_week", "date")
-    panels = [
-        Panel(
-            f"INDH · {_unit('acts', lang)}",
-            _unit("acts", lang),
-            [Line(c, vis[c]) for c in vis.columns],
-        )
-    ]
-    title = t("pv_acts_title", lang)
-    sub = ch.subtitle(t("pub_INDH_map", lang), _unit("acts", lang), "2019-10-18 – 2019-12-31", lang)
-    fig = ch.time_panels(panels, title=title, sub=sub, lang=lang, freq="month", height=3.6)
-    _show(
-        fig,
-        ch.time_alt(panels, title, lang, "month"),
-        source_line(["indh_mapa"], [t("pub_INDH_map", lang)], _unit("acts", lang), lang),
-        g,
-        lang,
+    acts = _unit("acts", lang)
+    panels = [Panel(f"INDH · {acts}", acts, [Line(c, vis[c]) for c in vis.columns])]
+    sub, source = _credit(
+        "indh_mapa", t("pub_INDH_map", lang), acts, "2019-10-18 – 2019-12-31", lang
     )
+    _panels(panels, t("pv_acts_title", lang), sub, source, g, lang, freq="month", height=3.6)
 
+
+def _protest_indh(lang: str) -> None:
+    """Victims in the INDH's legal actions by region and by legal figure, per institution."""
     say(t("pv_indh_text", lang))
+    victims = _unit("victims", lang)
     for which, tab in (
         ("region", measures.indh_by_region_institution()),
         ("figure", measures.indh_by_figure_institution()),
@@ -427,61 +406,30 @@ def _protest(lang: str) -> None:
         if which == "region":
             tab.index = [ch.region_label(c) for c in tab.index]
         g, vis = _gate_lines(tab, f"open_indh_victims_by_{which}_institution", "label")
+        sub, source = _credit(
+            "listado_victimas", _pub("INDH", lang), victims, t("pv_indh_date", lang), lang
+        )
+        xlabel = t("stacked_xlabel", lang, unit=victims)
         title = t(f"pv_indh_title_{which}", lang)
-        sub = ch.subtitle(_pub("INDH", lang), _unit("victims", lang), t("pv_indh_date", lang), lang)
-        fig = ch.hbars(
-            vis,
-            title=title,
-            sub=sub,
-            xlabel=t("stacked_xlabel", lang, unit=_unit("victims", lang)),
-            lang=lang,
-            stacked=True,
-        )
-        _show(
-            fig,
-            ch.bars_alt(vis, title, lang),
-            source_line(["listado_victimas"], [_pub("INDH", lang)], _unit("victims", lang), lang),
-            g,
-            lang,
-        )
+        _bars(vis, title, sub, source, g, lang, xlabel=xlabel, stacked=True)
 
-    _eye_trauma(lang)
 
+def _protest_after(lang: str) -> None:
+    """What came after: the eye-trauma patients' status in 2023 and the suits against the State."""
     say(t("pv_after_text", lang))
     st = measures.pacto_status()
     g1 = _gate(st, "open_pacto_status_2023")
     cde = measures.cde_suits()
     cde.columns = [t(f"cde_{c.replace(' ', '_').lower()}", lang) for c in cde.columns]
     g2, vis2 = _gate_lines(cde, "open_cde_suits_stage_outcome", "label")
+    persons, suits = _unit("persons", lang), _unit("suits", lang)
     vis1 = _visible(g1)
-    vis1.columns = [_unit("persons", lang)]
-    title = t("pv_pacto_title", lang)
-    sub = ch.subtitle(_pub("PACTO", lang), _unit("persons", lang), "2023-12-31", lang)
-    fig = ch.hbars(vis1, title=title, sub=sub, xlabel=_unit("persons", lang), lang=lang)
-    _show(
-        fig,
-        ch.bars_alt(vis1, title, lang),
-        source_line(["listado_victimas"], [_pub("PACTO", lang)], _unit("persons", lang), lang),
-        g1,
-        lang,
-    )
-    title = t("pv_cde_title", lang)
-    sub = ch.subtitle(_pub("CDE", lang), _unit("suits", lang), "2024-01-31", lang)
-    fig = ch.hbars(
-        vis2,
-        title=title,
-        sub=sub,
-        xlabel=t("stacked_xlabel", lang, unit=_unit("suits", lang)),
-        lang=lang,
-        stacked=True,
-    )
-    _show(
-        fig,
-        ch.bars_alt(vis2, title, lang),
-        source_line(["listado_victimas"], [_pub("CDE", lang)], _unit("suits", lang), lang),
-        g2,
-        lang,
-    )
+    vis1.columns = [persons]
+    sub, source = _credit("listado_victimas", _pub("PACTO", lang), persons, "2023-12-31", lang)
+    _bars(vis1, t("pv_pacto_title", lang), sub, source, g1, lang, xlabel=persons)
+    sub, source = _credit("listado_victimas", _pub("CDE", lang), suits, "2024-01-31", lang)
+    xlabel = t("stacked_xlabel", lang, unit=suits)
+    _bars(vis2, t("pv_cde_title", lang), sub, source, g2, lang, xlabel=xlabel, stacked=True)
 
 
 def _original_shown(orig: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -499,6 +447,8 @@ def _original_shown(orig: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _eye_trauma(lang: str) -> None:
+    """Eye-trauma victims on three lists: how the lists overlap, and how many none recorded
+    (log-linear MSE, LCMCR and the original study's pairwise estimates as published)."""
     say(t("pv_eye_text", lang))
     res = eye_trauma.estimate()
     latent = eye_trauma.estimate_latent()
@@ -506,91 +456,11 @@ def _eye_trauma(lang: str) -> None:
     g = _gate(overlap, "open_eye_trauma_capture_histories")
     vis = _visible(g)["n"]
     orig = eye_trauma.original_estimates()
-    fig, (a1, a2) = ch.new_figure(11, 4.6, ncols=2, gridspec_kw={"width_ratios": [1, 1.25]})
-    y = np.arange(len(vis))[::-1]
-    a1.barh(
-        y,
-        np.nan_to_num(vis.to_numpy(dtype=float)),
-        color=ch.PALETTE[0],
-        edgecolor="#222222",
-        linewidth=0.6,
-    )
-    for yi, v in zip(y, vis.to_numpy(dtype=float), strict=True):
-        a1.text((v if np.isfinite(v) else 0) + 4, yi, ch.number(v, lang), va="center", fontsize=8.5)
-    a1.set_yticks(y, list(vis.index))
-    a1.set_xlim(0, np.nanmax(vis.to_numpy(dtype=float)) * 1.25)
-    a1.set_title(t("eye_overlap_panel", lang), fontsize=10.5)
-    a1.set_xlabel(_unit("persons", lang))
-    a1.grid(axis="y", visible=False)
-    rows = [(t("eye_observed", lang), float(res.n_observed), None, None, "#555555")]
-    if res.ok:
-        rows.append((t("eye_mse", lang), res.total, *res.interval, "#000000"))
-    if latent.ok:
-        rows.append((t("eye_lcmcr", lang), latent.total, *latent.interval, ch.PALETTE[2]))
-    for r in orig.itertuples():
-        rows.append(
-            (
-                t("eye_pairwise", lang, pair=r.comparison.replace("events_", "").replace("_", "–")),
-                float(r.population_size),
-                r.ci_lower,
-                r.ci_upper,
-                ch.PALETTE[1],
-            )
-        )
-    y2 = np.arange(len(rows))[::-1]
-    for yi, (_label, v, lo, hi, color) in zip(y2, rows, strict=True):
-        a2.plot(
-            [v],
-            [yi],
-            marker="D" if color == "#000000" else "o",
-            color=color,
-            markersize=8 if color == "#000000" else 6,
-        )
-        if lo is not None and np.isfinite(lo):
-            a2.plot([lo, hi], [yi, yi], color=color, linewidth=2)
-        a2.annotate(
-            ch.number(v, lang),
-            (v, yi),
-            xytext=(0, 6),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-        )
-    a2.axvline(res.n_observed, color="#999999", linestyle=":", linewidth=1)
-    a2.set_yticks(y2, [r[0] for r in rows], fontsize=8.5)
-    a2.set_title(t("eye_estimates_panel", lang), fontsize=10.5)
-    a2.set_xlabel(_unit("persons", lang))
-    a2.grid(axis="y", visible=False)
-    title = t("eye_title", lang)
-    sub = ch.subtitle(
-        f"INDH, PVI, {_pub('PACTO', lang)}", _unit("persons", lang), t("eye_date", lang), lang
-    )
-    ch._header(fig, title, sub)
-    alt = t(
-        "eye_alt",
-        lang,
-        overlaps="; ".join(f"{i}: {ch.number(v, lang)}" for i, v in vis.items()),
-        total=ch.number(res.total, lang),
-        lo=ch.number(res.interval[0], lang),
-        hi=ch.number(res.interval[1], lang),
-        pairs=", ".join(ch.number(v, lang) for v in orig["population_size"]),
-    )
-    est_rows = [
-        (t("eye_observed", lang), res.n_observed, None, None),
-        (t("eye_mse", lang), round(res.total), round(res.interval[0]), round(res.interval[1])),
-    ]
-    if latent.ok:
-        lo, hi = latent.interval
-        est_rows.append((t("eye_lcmcr", lang), round(latent.total), round(lo), round(hi)))
-    cols = [t(f"eye_col_{c}", lang) for c in ("what", "value", "lo", "hi")]
-    est = pd.DataFrame(est_rows, columns=cols).assign(observed=res.n_observed)
-    est_pub = publish_table(est, name="open_eye_trauma_mse", kind="estimates", observed="observed")
-    orig_pub = publish_table(
-        _original_shown(orig, lang), name="open_eye_trauma_original_pairwise", kind="published"
-    )
+    fig = _eye_trauma_figure(vis, _estimate_points(res, latent, orig, lang), res.n_observed, lang)
+    est_pub, orig_pub = _eye_trauma_tables(res, latent, orig, lang)
     _show(
         fig,
-        f"{t('alt_prefix', lang)} {alt}",
+        f"{t('alt_prefix', lang)} {_eye_trauma_alt(vis, res, orig, lang)}",
         source_line(
             ["listado_victimas"],
             ["INDH, PVI, " + _pub("PACTO", lang)],
@@ -624,6 +494,116 @@ def _eye_trauma(lang: str) -> None:
     say(t("eye_assumptions", lang))
 
 
+def _estimate_points(res, latent, orig: pd.DataFrame, lang: str) -> list[tuple]:
+    """(label, value, low, high, colour) of each estimate drawn: observed, MSE and LCMCR when
+    they converged, and the original study's pairwise estimates."""
+    rows = [(t("eye_observed", lang), float(res.n_observed), None, None, "#555555")]
+    if res.ok:
+        rows.append((t("eye_mse", lang), res.total, *res.interval, "#000000"))
+    if latent.ok:
+        rows.append((t("eye_lcmcr", lang), latent.total, *latent.interval, ch.PALETTE[2]))
+    for r in orig.itertuples():
+        rows.append(
+            (
+                t("eye_pairwise", lang, pair=r.comparison.replace("events_", "").replace("_", "–")),
+                float(r.population_size),
+                r.ci_lower,
+                r.ci_upper,
+                ch.PALETTE[1],
+            )
+        )
+    return rows
+
+
+def _eye_trauma_figure(vis: pd.Series, points: list[tuple], n_observed, lang: str):
+    """Overlap counts (left) and the estimates with their intervals (right)."""
+    fig, (a1, a2) = ch.new_figure(11, 4.6, ncols=2, gridspec_kw={"width_ratios": [1, 1.25]})
+    _overlap_panel(a1, vis, lang)
+    _estimates_panel(a2, points, n_observed, lang)
+    sub = ch.subtitle(
+        f"INDH, PVI, {_pub('PACTO', lang)}", _unit("persons", lang), t("eye_date", lang), lang
+    )
+    ch._header(fig, t("eye_title", lang), sub)
+    return fig
+
+
+def _overlap_panel(ax, vis: pd.Series, lang: str) -> None:
+    y = np.arange(len(vis))[::-1]
+    ax.barh(
+        y,
+        np.nan_to_num(vis.to_numpy(dtype=float)),
+        color=ch.PALETTE[0],
+        edgecolor="#222222",
+        linewidth=0.6,
+    )
+    for yi, v in zip(y, vis.to_numpy(dtype=float), strict=True):
+        ax.text((v if np.isfinite(v) else 0) + 4, yi, ch.number(v, lang), va="center", fontsize=8.5)
+    ax.set_yticks(y, list(vis.index))
+    ax.set_xlim(0, np.nanmax(vis.to_numpy(dtype=float)) * 1.25)
+    ax.set_title(t("eye_overlap_panel", lang), fontsize=10.5)
+    ax.set_xlabel(_unit("persons", lang))
+    ax.grid(axis="y", visible=False)
+
+
+def _estimates_panel(ax, points: list[tuple], n_observed, lang: str) -> None:
+    """Each estimate as a point (the MSE estimate as a black diamond) with its interval."""
+    y2 = np.arange(len(points))[::-1]
+    for yi, (_label, v, lo, hi, color) in zip(y2, points, strict=True):
+        ax.plot(
+            [v],
+            [yi],
+            marker="D" if color == "#000000" else "o",
+            color=color,
+            markersize=8 if color == "#000000" else 6,
+        )
+        if lo is not None and np.isfinite(lo):
+            ax.plot([lo, hi], [yi, yi], color=color, linewidth=2)
+        ax.annotate(
+            ch.number(v, lang),
+            (v, yi),
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
+    ax.axvline(n_observed, color="#999999", linestyle=":", linewidth=1)
+    ax.set_yticks(y2, [r[0] for r in points], fontsize=8.5)
+    ax.set_title(t("eye_estimates_panel", lang), fontsize=10.5)
+    ax.set_xlabel(_unit("persons", lang))
+    ax.grid(axis="y", visible=False)
+
+
+def _eye_trauma_alt(vis: pd.Series, res, orig: pd.DataFrame, lang: str) -> str:
+    return t(
+        "eye_alt",
+        lang,
+        overlaps="; ".join(f"{i}: {ch.number(v, lang)}" for i, v in vis.items()),
+        total=ch.number(res.total, lang),
+        lo=ch.number(res.interval[0], lang),
+        hi=ch.number(res.interval[1], lang),
+        pairs=", ".join(ch.number(v, lang) for v in orig["population_size"]),
+    )
+
+
+def _eye_trauma_tables(res, latent, orig: pd.DataFrame, lang: str):
+    """The estimates (through the estimates gate) and the original study's estimates (as
+    published), for download."""
+    est_rows = [
+        (t("eye_observed", lang), res.n_observed, None, None),
+        (t("eye_mse", lang), round(res.total), round(res.interval[0]), round(res.interval[1])),
+    ]
+    if latent.ok:
+        lo, hi = latent.interval
+        est_rows.append((t("eye_lcmcr", lang), round(latent.total), round(lo), round(hi)))
+    cols = [t(f"eye_col_{c}", lang) for c in ("what", "value", "lo", "hi")]
+    est = pd.DataFrame(est_rows, columns=cols).assign(observed=res.n_observed)
+    est_pub = publish_table(est, name="open_eye_trauma_mse", kind="estimates", observed="observed")
+    orig_pub = publish_table(
+        _original_shown(orig, lang), name="open_eye_trauma_original_pairwise", kind="published"
+    )
+    return est_pub, orig_pub
+
+
 # ------------------------------------------------------------------------ trafficking
 def _trafficking(lang: str) -> None:
     phen = ["trafficking_411_quater", "smuggling_411_bis"]
@@ -631,10 +611,19 @@ def _trafficking(lang: str) -> None:
         "trafficking_411_quater": t("s_trata", lang),
         "smuggling_411_bis": t("s_trafico", lang),
     }
+    _trafficking_courts(phen, names, lang)
+    _trafficking_by_court(phen, names, lang)
+    _trafficking_published(lang)
+
+
+def _trafficking_courts(phen: list[str], names: dict[str, str], lang: str) -> None:
+    """Court cases and sentences by year for trafficking and smuggling, one panel per court
+    type (a case reaching an oral tribunal is counted again there)."""
     total = measures.pjud_yearly(phen, "PJUD_GARANTIA")
     n_cases = int(total["trafficking_411_quater|court_cases"].sum())
     say(t("tp_courts_text", lang, n=n_cases, per_month=ch.number(n_cases / 60, lang, 1)))
     panels, gates = [], []
+    units = f"{_unit('court_cases', lang)} / {_unit('sentences', lang)}"
     for inst, key in (("PJUD_GARANTIA", "s_garantia"), ("PJUD_TOP", "s_top")):
         y = measures.pjud_yearly(phen, inst)
         gs, vis = _gate_lines(y, f"open_pjud_trafficking_{inst.lower()}_year", "year")
@@ -643,52 +632,33 @@ def _trafficking(lang: str) -> None:
             Line(f"{names[c.split('|')[0]]}: {t('s_' + c.split('|')[1], lang)}", vis[c])
             for c in vis.columns
         ]
-        panels.append(
-            Panel(
-                f"{_pub('PJUD', lang)} · {t(key, lang)}",
-                f"{_unit('court_cases', lang)} / {_unit('sentences', lang)}",
-                lines,
-            )
-        )
-    title = t("tp_courts_title", lang)
-    sub = ch.subtitle(
+        panels.append(Panel(f"{_pub('PJUD', lang)} · {t(key, lang)}", units, lines))
+    sub, source = _credit(
+        "ds_pjud",
         _pub("PJUD", lang),
         f"{_unit('court_cases', lang)}, {_unit('sentences', lang)}",
         _as_of("ds_pjud"),
         lang,
     )
-    fig = ch.time_panels(panels, title=title, sub=sub, lang=lang, height=2.8)
-    _show(
-        fig,
-        ch.time_alt(panels, title, lang),
-        source_line(
-            ["ds_pjud"],
-            [_pub("PJUD", lang)],
-            f"{_unit('court_cases', lang)}, {_unit('sentences', lang)}",
-            lang,
-        ),
-        gates,
-        lang,
-    )
+    _panels(panels, t("tp_courts_title", lang), sub, source, gates, lang, height=2.8)
 
+
+def _trafficking_by_court(phen: list[str], names: dict[str, str], lang: str) -> None:
     say(t("tp_courts_region_text", lang))
     tab = measures.pjud_by_court(phen, "court_cases", "PJUD_GARANTIA")
     tab.index = [i.replace("Corte de Apelaciones de ", "") for i in tab.index]
     tab.columns = [names[c] for c in tab.columns]
     g, vis = _gate_lines(tab, "open_pjud_trafficking_by_appeals_court", "label")
-    title = t("tp_court_title", lang)
-    sub = ch.subtitle(_pub("PJUD", lang), _unit("court_cases", lang), _as_of("ds_pjud"), lang)
-    fig = ch.hbars(vis, title=title, sub=sub, xlabel=_unit("court_cases", lang), lang=lang)
-    _show(
-        fig,
-        ch.bars_alt(vis, title, lang),
-        source_line(["ds_pjud"], [_pub("PJUD", lang)], _unit("court_cases", lang), lang),
-        g,
-        lang,
-    )
+    cases = _unit("court_cases", lang)
+    sub, source = _credit("ds_pjud", _pub("PJUD", lang), cases, _as_of("ds_pjud"), lang)
+    _bars(vis, t("tp_court_title", lang), sub, source, g, lang, xlabel=cases)
 
+
+def _trafficking_published(lang: str) -> None:
+    """Persons entering the victim protocol (SPD, as published) beside trafficking cases and
+    sentences in court, and the figures the MITP published."""
     say(t("tp_published_text", lang))
-    from ..ingest.published import metric_label, published_figures
+    from ..ingest.published import published_figures
 
     figs = published_figures("trafficking")
     prot = figs[figs["metric"] == "persons_entering_victim_protocol"].copy()
@@ -700,41 +670,46 @@ def _trafficking(lang: str) -> None:
     )
     ycases = measures.pjud_yearly(["trafficking_411_quater"], "PJUD_GARANTIA")
     g, vis = _gate_lines(ycases, "open_pjud_trata_garantia_year", "year")
+    persons, cases = _unit("persons", lang), _unit("court_cases", lang)
+    trata = t("s_trata", lang)
     panels = [
         Panel(
-            f"SPD · {_unit('persons', lang)}",
-            _unit("persons", lang),
+            f"SPD · {persons}",
+            persons,
             [Line(t("tp_protocol", lang), prot.set_index("year")["value"].astype(float))],
         ),
         Panel(
-            f"{_pub('PJUD', lang)} · {_unit('court_cases', lang)}",
-            _unit("court_cases", lang),
+            f"{_pub('PJUD', lang)} · {cases}",
+            cases,
             [
                 Line(
-                    t("s_trata", lang) + " · " + t("s_garantia", lang),
-                    vis["trafficking_411_quater|court_cases"],
+                    f"{trata} · {t('s_garantia', lang)}", vis["trafficking_411_quater|court_cases"]
                 ),
                 Line(
-                    t("s_trata", lang) + " · " + t("s_sentences", lang),
-                    vis["trafficking_411_quater|sentences"],
+                    f"{trata} · {t('s_sentences', lang)}", vis["trafficking_411_quater|sentences"]
                 ),
             ],
         ),
     ]
-    title = t("tp_published_title", lang)
     sub = ch.subtitle(
         f"{t('pub_SPD', lang)}; {_pub('PJUD', lang)}",
-        f"{_unit('persons', lang)}; {_unit('court_cases', lang)}",
+        f"{persons}; {cases}",
         f"{prot['as_of'].max():%Y-%m-%d} / {_as_of('ds_pjud')}",
         lang,
     )
-    fig = ch.time_panels(panels, title=title, sub=sub, lang=lang)
-    src = (
+    source = (
         "; ".join(sorted(set(prot["source_url"])))
         + " | "
-        + source_line(["ds_pjud"], [_pub("PJUD", lang)], _unit("court_cases", lang), lang)
+        + source_line(["ds_pjud"], [_pub("PJUD", lang)], cases, lang)
     )
-    _show(fig, ch.time_alt(panels, title, lang), src, [prot_pub, *g], lang)
+    _panels(panels, t("tp_published_title", lang), sub, source, [prot_pub, *g], lang)
+    _mitp_figures(figs, lang)
+
+
+def _mitp_figures(figs: pd.DataFrame, lang: str) -> None:
+    """The MITP's published figures, as a sentence listing each with its period and source."""
+    from ..ingest.published import metric_label
+
     figs_mitp = figs[figs["institution"] == "MITP"]
     if len(figs_mitp):
         say(
@@ -754,11 +729,7 @@ def show_territorial(case_study: str, lang: str = "es") -> None:
     """Real rates by region as a tile map of Chile (north at the top), counts by region
     and national yearly rates, for the case study's open series."""
     say(f"## {t('terr_heading', lang)}")
-    display(
-        HTML(
-            f'<div class="dj-banner dj-banner-published" role="note"><p>{html.escape(t("real_banner", lang))}</p></div>'
-        )
-    )
+    _published_banner(lang)
     say(t(f"terr_text_{case_study}", lang))
     specs = _territorial_specs(case_study)
     tables, cols, counts = [], {}, {}
@@ -801,19 +772,10 @@ def show_territorial(case_study: str, lang: str = "es") -> None:
     cnt.index = [ch.region_label(c) for c in cnt.index]
     g, vis = _gate_lines(cnt, f"open_terr_counts_{case_study}", "label")
     title = t(f"terr_counts_title_{case_study}", lang)
-    sub = ch.subtitle(
-        pubs, t(f"terr_units_{case_study}", lang), " / ".join(_as_of(s) for s in srcs), lang
-    )
-    fig = ch.hbars(vis, title=title, sub=sub, xlabel=t(f"terr_units_{case_study}", lang), lang=lang)
-    _show(
-        fig,
-        ch.bars_alt(vis, title, lang),
-        source_line(
-            srcs, [t(f"pub_{s[5]}", lang) for s in specs], t(f"terr_units_{case_study}", lang), lang
-        ),
-        g,
-        lang,
-    )
+    units = t(f"terr_units_{case_study}", lang)
+    sub = ch.subtitle(pubs, units, " / ".join(_as_of(s) for s in srcs), lang)
+    source = source_line(srcs, [t(f"pub_{s[5]}", lang) for s in specs], units, lang)
+    _bars(vis, title, sub, source, g, lang, xlabel=units)
 
     _national_rates(case_study, specs, lang)
     if case_study == "attempted_femicide":
@@ -956,23 +918,11 @@ def _national_rates(case_study: str, specs, lang: str) -> None:
     sub = ch.subtitle(
         f"{pubs}; {_pub('INE', lang)}", unit, " / ".join(_as_of(s) for s in srcs), lang
     )
-    fig = ch.time_panels(
-        panels,
-        title=title,
-        sub=sub,
-        lang=lang,
-        height=2.0,
-        marks=[(LEY_GABRIELA, t("ley_gabriela", lang))]
-        if case_study == "attempted_femicide"
-        else [],
+    source = source_line(
+        [*srcs, "censo_proyecciones_poblacion"], [pubs, _pub("INE", lang)], unit, lang
     )
-    _show(
-        fig,
-        ch.time_alt(panels, title, lang),
-        source_line([*srcs, "censo_proyecciones_poblacion"], [pubs, _pub("INE", lang)], unit, lang),
-        tables,
-        lang,
-    )
+    marks = [(LEY_GABRIELA, t("ley_gabriela", lang))] if case_study == "attempted_femicide" else []
+    _panels(panels, title, sub, source, tables, lang, height=2.0, marks=marks)
 
 
 def _comuna_rates(lang: str) -> None:
@@ -1017,14 +967,47 @@ def _comuna_rates(lang: str) -> None:
 def show_index(lang: str = "es") -> None:
     """The open-data index page: two indicators computed only from open data, the
     catalogue of sources, and what each can and cannot say."""
-    display(
-        HTML(
-            f'<div class="dj-banner dj-banner-published" role="note"><p>{html.escape(t("real_banner", lang))}</p></div>'
-        )
-    )
+    _published_banner(lang)
     say(t("index_intro", lang))
+    _index_sentences(lang)
+    _index_registered_share(lang)
+    say(f"## {t('catalogue_heading', lang)}")
+    show_table(
+        catalogue(lang),
+        caption=t("catalogue_caption", lang),
+        source=t("catalogue_source", lang),
+        name="open_data_catalogue",
+        lang=lang,
+        kind="metadata",
+        origin="data/open/*/datapackage.json",
+    )
+
+
+def _index_sentences(lang: str) -> None:
+    """Sentences per court case entering, by appeals court: apremios ilegítimos and torture
+    beside all offences."""
     say(f"## {t('index_sentences_heading', lang)}")
     say(t("index_sentences_method", lang))
+    focus, allo, court, index = _sentence_tables(lang)
+    vis = pd.DataFrame(
+        {
+            t("index_focus", lang): pd.to_numeric(focus.table[index], errors="coerce").to_numpy(),
+            t("index_all", lang): pd.to_numeric(allo.table[index], errors="coerce").to_numpy(),
+        },
+        index=focus.table[court],
+    )
+    unit = t("index_unit", lang)
+    sub, source = _credit("ds_pjud", _pub("PJUD", lang), unit, _as_of("ds_pjud"), lang)
+    title = t("index_sentences_title", lang)
+    _bars(vis, title, sub, source, [focus, allo], lang, xlabel=unit, decimals=1)
+    for pub, which in ((focus, "index_focus"), (allo, "index_all")):
+        caption = t("index_sentences_caption", lang) + " · " + t(which, lang)
+        show_table(pub, caption=caption, source=source, lang=lang)
+
+
+def _sentence_tables(lang: str):
+    """The two indicator tables through the estimates gate, and the court and index column
+    names: (apremios and torture, all offences, court column, index column)."""
     idx = measures.sentence_index()
     courts = [i.replace("Corte de Apelaciones de ", "") for i in idx.index]
     df = pd.DataFrame(
@@ -1042,55 +1025,23 @@ def show_index(lang: str = "es") -> None:
         t(k, lang) for k in ("idx_court", "idx_cases", "idx_sentences", "idx_index")
     )
 
-    def shown(which: str) -> pd.DataFrame:
+    def published(which: str, name: str):
         cols = ["corte", f"cases_{which}", f"sentences_{which}", f"index_{which}"]
-        return df[cols].set_axis([court, cases, sentences, index], axis=1)
+        return publish_table(
+            df[cols].set_axis([court, cases, sentences, index], axis=1),
+            name=name,
+            kind="estimates",
+            observed=[cases, sentences],
+            label_columns=[court],
+        )
 
-    focus = publish_table(
-        shown("focus"),
-        name="open_index_sentences_per_case_apremios_tortura",
-        kind="estimates",
-        observed=[cases, sentences],
-        label_columns=[court],
-    )
-    allo = publish_table(
-        shown("all"),
-        name="open_index_sentences_per_case_all",
-        kind="estimates",
-        observed=[cases, sentences],
-        label_columns=[court],
-    )
-    pub = [focus, allo]
-    vis = pd.DataFrame(
-        {
-            t("index_focus", lang): pd.to_numeric(focus.table[index], errors="coerce").to_numpy(),
-            t("index_all", lang): pd.to_numeric(allo.table[index], errors="coerce").to_numpy(),
-        },
-        index=focus.table[court],
-    )
-    title = t("index_sentences_title", lang)
-    sub = ch.subtitle(_pub("PJUD", lang), t("index_unit", lang), _as_of("ds_pjud"), lang)
-    fig = ch.hbars(vis, title=title, sub=sub, xlabel=t("index_unit", lang), lang=lang, decimals=1)
-    _show(
-        fig,
-        ch.bars_alt(vis, title, lang, 1),
-        source_line(["ds_pjud"], [_pub("PJUD", lang)], t("index_unit", lang), lang),
-        pub,
-        lang,
-    )
-    show_table(
-        focus,
-        caption=t("index_sentences_caption", lang) + " · " + t("index_focus", lang),
-        source=source_line(["ds_pjud"], [_pub("PJUD", lang)], t("index_unit", lang), lang),
-        lang=lang,
-    )
-    show_table(
-        allo,
-        caption=t("index_sentences_caption", lang) + " · " + t("index_all", lang),
-        source=source_line(["ds_pjud"], [_pub("PJUD", lang)], t("index_unit", lang), lang),
-        lang=lang,
-    )
+    focus = published("focus", "open_index_sentences_per_case_apremios_tortura")
+    allo = published("all", "open_index_sentences_per_case_all")
+    return focus, allo, court, index
 
+
+def _index_registered_share(lang: str) -> None:
+    """The share of Red Chilena's femicides that SernamEG registered, by year."""
     say(f"## {t('index_share_heading', lang)}")
     say(t("index_share_method", lang))
     sh = measures.registered_share()
@@ -1113,48 +1064,20 @@ def show_index(lang: str = "es") -> None:
     s = pd.Series(
         pd.to_numeric(tab["share"], errors="coerce").to_numpy(), index=tab["year"].astype(int)
     )
+    unit = t("unit_share", lang)
     panels = [
         Panel(
-            t("index_share_panel", lang),
-            t("unit_share", lang),
-            [Line(t("index_share_line", lang), s)],
-            decimals=1,
+            t("index_share_panel", lang), unit, [Line(t("index_share_line", lang), s)], decimals=1
         )
     ]
-    title = t("index_share_title", lang)
     sub = ch.subtitle(
-        f"{_pub('RED_CHILENA', lang)}; SernamEG",
-        t("unit_share", lang),
-        _as_of("femicidios_chile"),
-        lang,
+        f"{_pub('RED_CHILENA', lang)}; SernamEG", unit, _as_of("femicidios_chile"), lang
     )
-    fig = ch.time_panels(
-        panels,
-        title=title,
-        sub=sub,
-        lang=lang,
-        marks=[(LEY_GABRIELA, t("ley_gabriela", lang))],
-        height=3.0,
-    )
-    _show(
-        fig,
-        ch.time_alt(panels, title, lang),
-        source_line(["femicidios_chile"], [_pub("RED_CHILENA", lang)], t("unit_share", lang), lang),
-        pub,
-        lang,
-    )
+    source = source_line(["femicidios_chile"], [_pub("RED_CHILENA", lang)], unit, lang)
+    marks = [(LEY_GABRIELA, t("ley_gabriela", lang))]
+    title = t("index_share_title", lang)
+    _panels(panels, title, sub, source, pub, lang, marks=marks, height=3.0)
     say(t("index_caveats", lang))
-
-    say(f"## {t('catalogue_heading', lang)}")
-    show_table(
-        catalogue(lang),
-        caption=t("catalogue_caption", lang),
-        source=t("catalogue_source", lang),
-        name="open_data_catalogue",
-        lang=lang,
-        kind="metadata",
-        origin="data/open/*/datapackage.json",
-    )
 
 
 def _licence_stated(stated: str, lang: str) -> str:

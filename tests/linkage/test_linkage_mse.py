@@ -101,3 +101,15 @@ def test_a_record_missing_from_the_linkage_is_an_error_naming_it(trafficking):
     moved = records.head(1).assign(source_row=10**9)
     with pytest.raises(ValueError, match=r"row 1000000000: record not in the linkage"):
         L.attach_links(pd.concat([records, moved]), result)
+
+
+def test_private_records_without_a_linkage_key_keep_their_exact_keys(monkeypatch):
+    from datajusta_lib.linkage import encode
+
+    monkeypatch.delenv(encode.LINKAGE_KEY_ENV, raising=False)
+    monkeypatch.delenv(encode.LINKAGE_KEY_FILE_ENV, raising=False)
+    records = pd.DataFrame({"institution": ["PDI"], "person_key": ["k1"]})
+    same, linkage = rep.link_records(records, "trafficking", "private")
+    assert linkage is None and same is records
+    with pytest.raises(Exception, match="linkage key"):
+        L.link_records(records, "trafficking", "private")

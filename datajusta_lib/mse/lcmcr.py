@@ -34,6 +34,8 @@ import pandas as pd
 from numba import njit
 from scipy import stats
 
+from ..core.i18n import check_lang, text
+from ..core.style import thousands
 from .data import CaptureHistories, MSEInputError
 
 __all__ = [
@@ -568,50 +570,29 @@ def estimate_lcmcr(
     return res
 
 
-_TEXT = {
-    "es": {
-        "ok": (
-            "Estimación bayesiana de clases latentes (LCMCR, K = {K}): entre {lo:,.0f} y "
-            "{hi:,.0f} personas en total (intervalo de credibilidad del {level:.0%}), mediana "
-            "{total:,.0f}; {n:,} registradas en al menos una lista. {chains} cadenas, R-hat "
-            "{rhat:.3f}, tamaño efectivo {ess:,.0f}."
-        ),
-        "no": (
-            "Estimación bayesiana de clases latentes (LCMCR): las cadenas no convergen "
-            "(R-hat {rhat:.3f}, tamaño efectivo {ess:,.0f}; medianas por cadena {meds}). "
-            "No se informa una cifra."
-        ),
-    },
-    "en": {
-        "ok": (
-            "Bayesian latent-class estimate (LCMCR, K = {K}): between {lo:,.0f} and {hi:,.0f} "
-            "persons in all ({level:.0%} credible interval), median {total:,.0f}; {n:,} "
-            "recorded on at least one list. {chains} chains, R-hat {rhat:.3f}, effective "
-            "sample size {ess:,.0f}."
-        ),
-        "no": (
-            "Bayesian latent-class estimate (LCMCR): the chains do not converge (R-hat "
-            "{rhat:.3f}, effective sample size {ess:,.0f}; per-chain medians {meds}). No "
-            "figure is given."
-        ),
-    },
-}
+def _decimals(x: float, digits: int, lang: str) -> str:
+    s = f"{x:.{digits}f}"
+    return s.replace(".", ",") if lang == "es" else s
 
 
 def describe(res: LCMCRResult, lang: str = "es") -> str:
-    """One paragraph in ``lang`` (es/en) stating the estimate or why there is none."""
-    t = _TEXT["en" if lang == "en" else "es"]
-    meds = ", ".join(f"{m:,.0f}" for m in res.chain_medians)
+    """One paragraph in ``lang`` (es/en) stating the estimate or why there is none
+    (texts in ``data/i18n/mse.yaml``, numbers written as the language writes them)."""
+    check_lang(lang)
+    rhat, ess = _decimals(res.rhat, 3, lang), thousands(res.ess_bulk, lang)
     if not res.ok:
-        return t["no"].format(rhat=res.rhat, ess=res.ess_bulk, meds=meds)
-    return t["ok"].format(
+        meds = "; ".join(thousands(m, lang) for m in res.chain_medians)
+        return text("lcmcr_not_converged", lang, rhat=rhat, ess=ess, meds=meds)
+    return text(
+        "lcmcr_ok",
+        lang,
         K=res.settings["K"],
-        lo=res.interval[0],
-        hi=res.interval[1],
-        level=res.level,
-        total=res.total,
-        n=res.n_observed,
+        lo=thousands(res.interval[0], lang),
+        hi=thousands(res.interval[1], lang),
+        level=round(100 * res.level),
+        total=thousands(res.total, lang),
+        n=thousands(res.n_observed, lang),
         chains=res.settings["chains"],
-        rhat=res.rhat,
-        ess=res.ess_bulk,
+        rhat=rhat,
+        ess=ess,
     )

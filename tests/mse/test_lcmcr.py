@@ -228,3 +228,9 @@ def test_page_text_beside_the_log_linear_estimate_and_no_figure_when_not_converg
     text = rep.latent_class_text(mse.estimate(_uk(root), n_boot=0), short, "es")
     assert "no se muestra una cifra" in text
     assert not any(ch.isdigit() for ch in text.split("R-hat")[0])  # no number before R-hat
+    # the estimate on its own writes numbers as each language does (one text lookup)
+    es_alone, en_alone = lc.describe(latent, "es"), lc.describe(latent, "en")
+    total = round(latent.total)
+    assert f"{total:,}".replace(",", ".") in es_alone and f"{total:,}" in en_alone
+    assert f"{latent.rhat:.3f}".replace(".", ",") in es_alone
+    assert "95 %" in es_alone and "95 %" in en_alone

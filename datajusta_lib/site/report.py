@@ -24,18 +24,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.i18n import LANGS
+from ..core.i18n import LANGS, has_text, text
 from ..core.paths import SITE_ENV, outputs_dir, project_root
 from .params import SWEEP, ParameterError, ParamSpec, expand, read_specs, value_label
 from .plan import SOURCES, Page, Report, ReportsError, load_reports, plan_pages
-
-_NAME_LABELS = {
-    "region": {"es": "región", "en": "region"},
-    "period_start": {"es": "desde", "en": "from"},
-    "period_end": {"es": "hasta", "en": "to"},
-    "institutions": {"es": "instituciones", "en": "institutions"},
-    "institution": {"es": "institución", "en": "institution"},
-}
 
 
 @dataclass
@@ -172,14 +164,15 @@ def _title(base: str, fixed: dict, lang: str) -> str:
         if name == "case_study":
             labels.append(value_label(name, value, lang))
         else:
-            label = _NAME_LABELS.get(name, {}).get(lang, name)
+            key = f"report_parameter_{name}"  # data/i18n/site.yaml
+            label = text(key, lang) if has_text(key) else name
             labels.append(f"{label} {value_label(name, value, lang)}")
     return f"{base} ({'; '.join(labels)})" if labels else base
 
 
 def _slug(value) -> str:
-    text = "-".join(map(str, value)) if isinstance(value, list) else str(value)
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+    joined = "-".join(map(str, value)) if isinstance(value, list) else str(value)
+    return re.sub(r"[^a-z0-9]+", "-", joined.lower()).strip("-") or "x"
 
 
 def _public_site_key() -> str:

@@ -82,10 +82,7 @@ def _report_from_notebook(notebook: Path) -> Report:
         "id": rid,
         "notebook": shown,
         "title": {"es": notebook.stem, "en": notebook.stem},
-        "description": {
-            "es": f"Informe ad hoc del cuaderno {shown}.",
-            "en": f"Ad-hoc report of the notebook {shown}.",
-        },
+        "description": {lang: text("report_ad_hoc", lang, notebook=shown) for lang in LANGS},
         "languages": list(LANGS),
         "data": ["records"] if "source" in specs else ["published"],
         "parameters": [{}],

@@ -602,60 +602,7 @@ def comparison_chart(df: pd.DataFrame, *, title: str, lang: str = "es", source: 
     axes = axes[:, 0]
     for ax, inst in zip(axes, insts, strict=True):
         d = df[df["institution"] == inst].reset_index(drop=True)
-        y = np.arange(len(d))
-        pub_colors = [institution_style(p)["color"] for p in d["published_institution"]]
-        ax.barh(y - 0.2, d["published_value"].to_numpy(dtype=float), height=0.38, color=pub_colors)
-        rec = d["n"].to_numpy(dtype=float)
-        st = institution_style(inst)
-        bars = ax.barh(
-            y + 0.2,
-            rec,
-            height=0.38,
-            facecolor=_lighten(st["color"], 0.35),
-            edgecolor=st["color"],
-            hatch=SYNTHETIC_HATCH if source == "synthetic" else None,
-        )
-        del bars
-        xmax = np.nanmax(np.r_[d["published_value"].to_numpy(dtype=float), rec])
-        for i, row in d.iterrows():
-            ax.annotate(
-                f"{thousands(row.published_value, lang)} {unit_label(row.published_unit, lang)}",
-                (row.published_value, i - 0.2),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=8.5,
-            )
-            label = (
-                HIDDEN
-                if pd.isna(row.n)
-                else f"{thousands(row.n, lang)} {unit_label(row.unit, lang)}"
-            )
-            ax.annotate(
-                label,
-                (0 if pd.isna(row.n) else row.n, i + 0.2),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=8.5,
-            )
-        ax.set_yticks(y, [_comparison_row_label(r, lang) for r in d.itertuples()], fontsize=8.5)
-        ax.invert_yaxis()
-        ax.set_xlim(0, (xmax if np.isfinite(xmax) and xmax > 0 else 1) * 1.35)
-        ax.grid(axis="y", visible=False)
-        ax.xaxis.set_major_formatter(_thousands_formatter(lang))
-        ax.set_title(
-            text(
-                "cs_comparison_panel",
-                lang,
-                records=_inst(inst, lang),
-                published=", ".join(
-                    dict.fromkeys(_inst(p, lang) for p in d["published_institution"])
-                ),
-            ),
-            fontsize=10,
-        )
-        ax.set_xlabel(text("cs_comparison_axis", lang), fontsize=8.5)
+        _comparison_panel(ax, d, inst, lang, source)
     handles = [
         Patch(facecolor=GREY_EDGE, label=text("cs_published_bar", lang)),
         Patch(
@@ -668,6 +615,64 @@ def comparison_chart(df: pd.DataFrame, *, title: str, lang: str = "es", source: 
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8.5)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12.5)
     return fig
+
+
+def _comparison_panel(ax, d: pd.DataFrame, inst: str, lang: str, source: str) -> None:
+    """One institution's panel: per figure, the published bar above the records' bar."""
+    y = np.arange(len(d))
+    pub_colors = [institution_style(p)["color"] for p in d["published_institution"]]
+    ax.barh(y - 0.2, d["published_value"].to_numpy(dtype=float), height=0.38, color=pub_colors)
+    rec = d["n"].to_numpy(dtype=float)
+    st = institution_style(inst)
+    ax.barh(
+        y + 0.2,
+        rec,
+        height=0.38,
+        facecolor=_lighten(st["color"], 0.35),
+        edgecolor=st["color"],
+        hatch=SYNTHETIC_HATCH if source == "synthetic" else None,
+    )
+    xmax = np.nanmax(np.r_[d["published_value"].to_numpy(dtype=float), rec])
+    _annotate_comparison(ax, d, lang)
+    ax.set_yticks(y, [_comparison_row_label(r, lang) for r in d.itertuples()], fontsize=8.5)
+    ax.invert_yaxis()
+    ax.set_xlim(0, (xmax if np.isfinite(xmax) and xmax > 0 else 1) * 1.35)
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(_thousands_formatter(lang))
+    ax.set_title(
+        text(
+            "cs_comparison_panel",
+            lang,
+            records=_inst(inst, lang),
+            published=", ".join(dict.fromkeys(_inst(p, lang) for p in d["published_institution"])),
+        ),
+        fontsize=10,
+    )
+    ax.set_xlabel(text("cs_comparison_axis", lang), fontsize=8.5)
+
+
+def _annotate_comparison(ax, d: pd.DataFrame, lang: str) -> None:
+    """Write value and unit at the end of each bar; a hidden count is marked at 0."""
+    for i, row in d.iterrows():
+        ax.annotate(
+            f"{thousands(row.published_value, lang)} {unit_label(row.published_unit, lang)}",
+            (row.published_value, i - 0.2),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8.5,
+        )
+        label = (
+            HIDDEN if pd.isna(row.n) else f"{thousands(row.n, lang)} {unit_label(row.unit, lang)}"
+        )
+        ax.annotate(
+            label,
+            (0 if pd.isna(row.n) else row.n, i + 0.2),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8.5,
+        )
 
 
 def _comparison_row_label(row, lang: str) -> str:

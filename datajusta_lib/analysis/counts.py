@@ -617,6 +617,22 @@ def comparable_figures(case_study: str) -> list[dict]:
     return out
 
 
+_COMPARISON_COLUMNS = [
+    "figure",
+    "published_institution",
+    "metric",
+    "published_value",
+    "published_unit",
+    "period_start",
+    "period_end",
+    "as_of",
+    "source_url",
+    "institution",
+    "unit",
+    "n",
+]
+
+
 def published_comparison(
     records: pd.DataFrame,
     case_study: str,
@@ -658,17 +674,7 @@ def published_comparison(
             hi is not None and fig["period_start"] > hi
         ):
             continue
-        d = recs[recs["institution"] == inst]
-        for col, allowed in e["where"].items():
-            d = d[d[col].isin(allowed)]
-        date_col = e["date"] or info[inst].date_basis
-        dates = pd.to_datetime(d[date_col])
-        lo_rec, hi_rec = (
-            (pd.Timestamp(e["period"][0]), pd.Timestamp(e["period"][1]))
-            if e.get("period")
-            else (fig["period_start"], fig["period_end"])
-        )
-        inside = (dates >= lo_rec) & (dates < hi_rec + pd.Timedelta(days=1))
+        n = _records_matching_figure(recs[recs["institution"] == inst], e, fig, info[inst])
         rows.append(
             {
                 "figure": e["figure"],
@@ -682,24 +688,26 @@ def published_comparison(
                 "source_url": fig["source_url"],
                 "institution": inst,
                 "unit": info[inst].unit,
-                "n": int(inside.sum()),
+                "n": n,
             }
         )
-    cols = [
-        "figure",
-        "published_institution",
-        "metric",
-        "published_value",
-        "published_unit",
-        "period_start",
-        "period_end",
-        "as_of",
-        "source_url",
-        "institution",
-        "unit",
-        "n",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=_COMPARISON_COLUMNS)
+
+
+def _records_matching_figure(d: pd.DataFrame, e: dict, fig: pd.Series, inst: InstitutionInfo):
+    """How many of one institution's records match the entry's ``where`` filter with a date
+    (the entry's ``date``, else the date basis) in the entry's ``period``, else the figure's."""
+    for col, allowed in e["where"].items():
+        d = d[d[col].isin(allowed)]
+    date_col = e["date"] or inst.date_basis
+    dates = pd.to_datetime(d[date_col])
+    lo_rec, hi_rec = (
+        (pd.Timestamp(e["period"][0]), pd.Timestamp(e["period"][1]))
+        if e.get("period")
+        else (fig["period_start"], fig["period_end"])
+    )
+    inside = (dates >= lo_rec) & (dates < hi_rec + pd.Timedelta(days=1))
+    return int(inside.sum())
 
 
 # ----------------------------------------------------------------- definition changes

@@ -360,25 +360,60 @@ def validate(
     """
     n = len(df)
     if n == 0:
-        failures = pd.DataFrame(
-            [
-                {
-                    "file": source,
-                    "row": None,
-                    "column": None,
-                    "rule": "file_has_no_rows",
-                    "value": None,
-                }
-            ],
-            columns=FAILURE_COLUMNS,
-        )
-        return ValidationReport(
-            source, 0, df.copy(), df.assign(reasons=pd.Series(dtype=object)), failures
-        )
+        return _no_rows_report(df, source)
 
     declared = set(model.to_schema().columns)
     lineage = [c for c in LINEAGE_COLUMNS if c in df.columns and c not in declared]
-    remaining = df.drop(columns=lineage)
+    accepted, found = _validate_in_passes(df.drop(columns=lineage), model)
+    table = pd.concat(found, ignore_index=True) if found else _normalise_empty()
+    whole_table = table["_index"].isna()
+    bad_index = df.index if whole_table.any() else df.index[df.index.isin(table["_index"])]
+    rejected = df.loc[bad_index].assign(
+        reasons=_reasons(table, df.index, whole_table).loc[bad_index]
+    )
+    if lineage and len(accepted):
+        accepted = accepted.join(df.loc[accepted.index, lineage])
+    failures = pd.DataFrame(
+        {
+            "file": source,
+            "row": pd.Series([_row_of(df, i) for i in table["_index"]], dtype=object),
+            "column": table["column"],
+            "rule": table["rule"],
+            "value": table["value"],
+        },
+        columns=FAILURE_COLUMNS,
+    )
+    return ValidationReport(source, n, accepted, rejected, failures)
+
+
+def _no_rows_report(df: pd.DataFrame, source: str) -> ValidationReport:
+    """An empty table is one failure of the whole file (``file_has_no_rows``)."""
+    failures = pd.DataFrame(
+        [
+            {
+                "file": source,
+                "row": None,
+                "column": None,
+                "rule": "file_has_no_rows",
+                "value": None,
+            }
+        ],
+        columns=FAILURE_COLUMNS,
+    )
+    return ValidationReport(
+        source, 0, df.copy(), df.assign(reasons=pd.Series(dtype=object)), failures
+    )
+
+
+def _validate_in_passes(
+    remaining: pd.DataFrame, model: type[pa.DataFrameModel]
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """(accepted rows, normalised failures of each pass).
+
+    Each pass sets aside the rows that failed and validates the rest again: first the rows
+    whose values cannot be coerced (they would hide the other checks), then the rows failing
+    a check; a table-level failure rejects every row. After ``_MAX_PASSES`` passes the rows
+    still left are rejected as ``unresolved_after_repeated_validation``."""
     found: list[pd.DataFrame] = []
     accepted = remaining.iloc[0:0]
     for _ in range(_MAX_PASSES):
@@ -409,32 +444,14 @@ def validate(
             }
         )
         found.append(leftover)
+    return accepted, found
 
-    table = pd.concat(found, ignore_index=True) if found else _normalise_empty()
-    whole_table = table["_index"].isna()
-    bad_index = df.index if whole_table.any() else df.index[df.index.isin(table["_index"])]
-    rejected = df.loc[bad_index].assign(
-        reasons=_reasons(table, df.index, whole_table).loc[bad_index]
-    )
-    if lineage and len(accepted):
-        accepted = accepted.join(df.loc[accepted.index, lineage])
 
-    def row_of(idx):
-        if idx is None or (isinstance(idx, float) and pd.isna(idx)):
-            return None
-        return int(df.at[idx, "source_row"]) if "source_row" in df.columns else idx
-
-    failures = pd.DataFrame(
-        {
-            "file": source,
-            "row": pd.Series([row_of(i) for i in table["_index"]], dtype=object),
-            "column": table["column"],
-            "rule": table["rule"],
-            "value": table["value"],
-        },
-        columns=FAILURE_COLUMNS,
-    )
-    return ValidationReport(source, n, accepted, rejected, failures)
+def _row_of(df: pd.DataFrame, idx):
+    """The row a reader would look for: ``source_row`` when the table carries it."""
+    if idx is None or (isinstance(idx, float) and pd.isna(idx)):
+        return None
+    return int(df.at[idx, "source_row"]) if "source_row" in df.columns else idx
 
 
 def _normalise_empty() -> pd.DataFrame:

@@ -320,40 +320,97 @@ def joint_findings(
 
     Raises :class:`disclosure.DisclosureError` when the tables contradict each other (two
     values for one key, or lines that do not add up): the links are then declared wrongly."""
+    ids = _key_ids(parts)
+    n = len(ids)
+    k = max([p.k for p in parts] or [dc.default_k()])
+    cells = _page_cells(parts, ids)
+    structure = dc.Structure(n, _page_lines(parts, ids), np.zeros(n, dtype=bool))
+    known, hidden = cells.known, cells.hidden
+    findings = []
+    # hidden in one table, shown in another: a leak if the number is small (a larger one
+    # hidden as a complement protects nothing there, and the system treats it as known)
+    both = hidden & np.isfinite(known) & (known >= 1) & (known <= k - 1)
+    for i in np.flatnonzero(both):
+        findings.append(
+            Finding(_key_of(ids, i), known[i], known[i], cells.where[i], cells.shown_in[i])
+        )
+    check = hidden & np.isnan(known)
+    if focus is not None:
+        check &= _touching(structure, known, {ids[key] for key in _all_keys(focus)})
+    truth = cells.truth
+    values = _complete_truth(structure, truth) if np.isfinite(truth).any() else None
+    failing = dc.unprotected_cells(
+        structure,
+        known,
+        k,
+        values,
+        cells.primary if values is not None else None,
+        floor=cells.floor,
+        check=check,
+    )
+    if failing:
+        if bounds:
+            lo, hi = dc.feasible_intervals(structure, known, floor=cells.floor, cells=failing)
+        else:
+            lo = hi = np.full(n, np.nan)
+        for i in failing:
+            findings.append(Finding(_key_of(ids, i), lo[i], hi[i], cells.where.get(i, []), []))
+    return findings
+
+
+def _key_ids(parts: list[Part]) -> dict[str, int]:
+    """Number every key of the page once, in order of first appearance."""
     ids: dict[str, int] = {}
-
-    def idx(key: str) -> int:
-        return ids.setdefault(key, len(ids))
-
     for p in parts:
         for key in p.keys:
-            idx(key)
+            ids.setdefault(key, len(ids))
         for extra_parts, total in p.extra:
             for key in (*extra_parts, total):
-                idx(key)
+                ids.setdefault(key, len(ids))
+    return ids
+
+
+@dataclass
+class _PageCells:
+    """Per key of the page (indexed as in :func:`_key_ids`): what the tables show and hide."""
+
+    known: np.ndarray  # the value a table shows; NaN if none does
+    hidden: np.ndarray  # hidden in at least one published table
+    floor: np.ndarray  # the largest floor of the tables that hide it
+    truth: np.ndarray  # the true value if a part gives it; NaN otherwise
+    primary: np.ndarray  # hidden for being small (not as a complement)
+    where: dict[int, list]  # (table, row, column) of each hiding place
+    shown_in: dict[int, list[str]]  # tables that show it
+
+
+def _page_cells(parts: list[Part], ids: dict[str, int]) -> _PageCells:
+    """Gather every part's cells by key; two tables showing different values for one key
+    mean the links are declared wrongly."""
     n = len(ids)
-    known = np.full(n, np.nan)
-    hidden = np.zeros(n, dtype=bool)
-    floor = np.zeros(n)
-    k = max([p.k for p in parts] or [dc.default_k()])
-    truth = np.full(n, np.nan)
-    primary = np.zeros(n, dtype=bool)
-    where: dict[int, list] = {}
-    shown_in: dict[int, list[str]] = {}
+    cells = _PageCells(
+        known=np.full(n, np.nan),
+        hidden=np.zeros(n, dtype=bool),
+        floor=np.zeros(n),
+        truth=np.full(n, np.nan),
+        primary=np.zeros(n, dtype=bool),
+        where={},
+        shown_in={},
+    )
+    known = cells.known
     for p in parts:
         for c, key in enumerate(p.keys):
             i = ids[key]
             if p.truth is not None and np.isfinite(p.truth[c]):
-                truth[i] = p.truth[c]
+                cells.truth[i] = p.truth[c]
                 if p.primary is not None and p.primary[c]:
-                    primary[i] = True
+                    cells.primary[i] = True
             if not p.published[c]:
                 continue
             v = p.shown[c]
             if np.isnan(v):
-                hidden[i] = True
-                floor[i] = max(floor[i], p.floor)
-                where.setdefault(i, []).append((p.name, *p.where[c]))
+                cells.hidden[i] = True
+                cells.floor[i] = max(cells.floor[i], p.floor)
+                cells.where.setdefault(i, []).append((p.name, *p.where[c]))
             else:
                 if np.isfinite(known[i]) and known[i] != v:
                     raise dc.DisclosureError(
@@ -361,7 +418,13 @@ def joint_findings(
                         f"the page {known[i]:g}: the links are declared wrongly"
                     )
                 known[i] = v
-                shown_in.setdefault(i, []).append(p.name)
+                cells.shown_in.setdefault(i, []).append(p.name)
+    return cells
+
+
+def _page_lines(parts: list[Part], ids: dict[str, int]) -> tuple:
+    """Every additive line of the page once, as (part indices, total index); a line whose
+    total is also one of its parts says nothing and is left out."""
     lines: dict[tuple, tuple[tuple[int, ...], int]] = {}
     for p in parts:
         for cells, total in p.lines:
@@ -372,34 +435,7 @@ def joint_findings(
             line = (tuple(ids[x] for x in extra_parts), ids[total])
             if line[1] not in line[0]:
                 lines.setdefault((tuple(sorted(line[0])), line[1]), line)
-    structure = dc.Structure(n, tuple(lines.values()), np.zeros(n, dtype=bool))
-    findings = []
-    # hidden in one table, shown in another: a leak if the number is small (a larger one
-    # hidden as a complement protects nothing there, and the system treats it as known)
-    both = hidden & np.isfinite(known) & (known >= 1) & (known <= k - 1)
-    for i in np.flatnonzero(both):
-        findings.append(Finding(_key_of(ids, i), known[i], known[i], where[i], shown_in[i]))
-    check = hidden & np.isnan(known)
-    if focus is not None:
-        check &= _touching(structure, known, {ids[key] for key in _all_keys(focus)})
-    values = _complete_truth(structure, truth) if np.isfinite(truth).any() else None
-    failing = dc.unprotected_cells(
-        structure,
-        known,
-        k,
-        values,
-        primary if values is not None else None,
-        floor=floor,
-        check=check,
-    )
-    if failing:
-        if bounds:
-            lo, hi = dc.feasible_intervals(structure, known, floor=floor, cells=failing)
-        else:
-            lo = hi = np.full(n, np.nan)
-        for i in failing:
-            findings.append(Finding(_key_of(ids, i), lo[i], hi[i], where.get(i, []), []))
-    return findings
+    return tuple(lines.values())
 
 
 def _all_keys(part: Part) -> set[str]:

@@ -90,47 +90,9 @@ def assemble(lines: list[str], delim: str, width: int, first_line: int, file: st
         ln = lines[i]
         no = first_line + i
         if '"' in ln and quote_open_at_end(ln, delim):
-            j, still_open = i, True
-            while still_open and j + 1 < n and j + 1 - i < MAX_RECORD_LINES:
-                j += 1
-                still_open = quote_open_at_end(lines[j], delim, in_quote=True)
-            if still_open:
-                where = (
-                    "before the end of the file"
-                    if j + 1 >= n
-                    else f"within {MAX_RECORD_LINES} lines (lines {no}-{first_line + j})"
-                )
-                unparsed.append(
-                    unparsed_row(
-                        file,
-                        no,
-                        "unbalanced_quote",
-                        f'a quote (") opened on line {no} is not closed {where}; this line is '
-                        "set aside and the lines after it are read on their own",
-                    )
-                )
-                i += 1
-                continue
-            rec = _split("\n".join(lines[i : j + 1]), delim)
-            swallowed = [
-                first_line + k for k in range(i + 1, j + 1) if lines[k].count(delim) >= width - 1
-            ]
-            if len(rec) != width or swallowed:
-                why = (
-                    f"line(s) {', '.join(map(str, swallowed[:5]))} in between read as rows of "
-                    "their own"
-                    if swallowed
-                    else f"together they make {len(rec)} fields, the header has {width}"
-                )
-                unparsed.append(
-                    unparsed_row(
-                        file,
-                        no,
-                        "unbalanced_quote",
-                        f'a quote (") opened on line {no} closes on line {first_line + j}, but {why}; '
-                        "this line is set aside and the lines after it are read on their own",
-                    )
-                )
+            rec, j, problem = _quoted_record(lines, i, delim, width, first_line, file)
+            if problem is not None:
+                unparsed.append(problem)
                 i += 1
                 continue
             records.append(rec)
@@ -155,6 +117,58 @@ def assemble(lines: list[str], delim: str, width: int, first_line: int, file: st
             records.append(rec)
             numbers.append(no)
     return records, numbers, unparsed, n_blank, n_cont
+
+
+def _quoted_record(
+    lines: list[str], i: int, delim: str, width: int, first_line: int, file: str
+) -> tuple[list[str] | None, int, dict | None]:
+    """The record that starts on line ``i`` with a quote left open, read up to the line that
+    closes it: ``(cells, last line, None)``, or ``(None, last line looked at, unparsed row)``
+    when the quote never closes or closing it does not give a row of the header's width."""
+    n = len(lines)
+    no = first_line + i
+    j, still_open = i, True
+    while still_open and j + 1 < n and j + 1 - i < MAX_RECORD_LINES:
+        j += 1
+        still_open = quote_open_at_end(lines[j], delim, in_quote=True)
+    if still_open:
+        where = (
+            "before the end of the file"
+            if j + 1 >= n
+            else f"within {MAX_RECORD_LINES} lines (lines {no}-{first_line + j})"
+        )
+        return (
+            None,
+            j,
+            unparsed_row(
+                file,
+                no,
+                "unbalanced_quote",
+                f'a quote (") opened on line {no} is not closed {where}; this line is '
+                "set aside and the lines after it are read on their own",
+            ),
+        )
+    rec = _split("\n".join(lines[i : j + 1]), delim)
+    # a line in between with a whole row's delimiters was most likely a row of its own
+    swallowed = [first_line + k for k in range(i + 1, j + 1) if lines[k].count(delim) >= width - 1]
+    if len(rec) != width or swallowed:
+        why = (
+            f"line(s) {', '.join(map(str, swallowed[:5]))} in between read as rows of their own"
+            if swallowed
+            else f"together they make {len(rec)} fields, the header has {width}"
+        )
+        return (
+            None,
+            j,
+            unparsed_row(
+                file,
+                no,
+                "unbalanced_quote",
+                f'a quote (") opened on line {no} closes on line {first_line + j}, but {why}; '
+                "this line is set aside and the lines after it are read on their own",
+            ),
+        )
+    return rec, j, None
 
 
 def long_cells(frame: pd.DataFrame) -> np.ndarray:

@@ -237,51 +237,16 @@ def link(
     case_study = case_study or (
         encoded["case_study"].iloc[0] if "case_study" in encoded and len(encoded) else None
     )
-    data = add_lsh(encoded, settings).reset_index(drop=True)
-    data.insert(0, "unique_id", np.arange(len(data), dtype=np.int64))
-    keep = [c for c in data.columns if c not in ("case_study", "identifiers_held")]
-    data = data[keep]
-    for c in data.columns:  # splink wants plain nullable columns
-        if isinstance(data[c].dtype, pd.StringDtype):
-            data[c] = data[c].astype(object)
-    from splink import Linker
-
-    if quiet:
-        logging.getLogger("splink").setLevel(logging.ERROR)
-    db = _db_api(engine, spark)
-    model = splink_settings(settings, data.columns, case_study)
-    model["link_type"] = link_type
-    if link_type == "link_only":
-        parts = [g for _, g in data.groupby("institution", sort=True)]
-        frame = [_register(db, g, engine, f"list_{i}") for i, g in enumerate(parts)]
-    else:
-        frame = _register(db, data, engine, "records")
-    if trained is not None:
-        linker = Linker(frame, trained, log_level=logging.ERROR if quiet else logging.INFO)
-    else:
-        linker = Linker(frame, model, log_level=logging.ERROR if quiet else logging.INFO)
-        _train(linker, settings)
+    data = _splink_input(encoded, settings)
+    linker = _linker(data, settings, case_study, engine, spark, quiet, link_type, trained)
     pred = linker.inference.predict(threshold_match_probability=0.01)
     clusters_sdf = linker.clustering.cluster_pairwise_predictions_at_threshold(
         pred, threshold_match_probability=threshold
     )
     pairs = pred.as_pandas_dataframe()
     cl = clusters_sdf.as_pandas_dataframe()[["unique_id", "cluster_id"]]
-    if cl["unique_id"].dtype == object or isinstance(cl["unique_id"].dtype, pd.StringDtype):
-        # link_only: splink prefixes ids with their dataset ('list_0-__-17')
-        cl["unique_id"] = (
-            cl["unique_id"].astype(str).str.rsplit("-__-", n=1).str[-1].astype("int64")
-        )
     model_json = linker.misc.save_model_to_json()
-    lineage = data[[c for c in ID_COLS if c in data.columns]]
-    clusters = lineage.merge(cl, on="unique_id", how="left")
-    own = "own-" + clusters["unique_id"].astype(str)  # a record linked to nothing
-    clusters["cluster_id"] = (
-        clusters["cluster_id"].astype(object).where(clusters["cluster_id"].notna(), own)
-    )
-    clusters["cluster_id"] = pd.factorize(clusters["cluster_id"].astype(str))[0]
-    held = [c for c in LINKING_COLUMNS if c in data.columns]
-    clusters["linkable"] = data[held].notna().any(axis=1).to_numpy() if held else False
+    clusters = _clusters(data, cl)
     pairs = pairs[
         [
             "unique_id_l",
@@ -302,6 +267,61 @@ def link(
         seconds=time.perf_counter() - t0,
         model=model_json,
     )
+
+
+def _splink_input(encoded: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """The records as splink takes them: LSH bands added, a ``unique_id`` per row (its
+    position), the page-level columns dropped and strings as plain objects."""
+    data = add_lsh(encoded, settings).reset_index(drop=True)
+    data.insert(0, "unique_id", np.arange(len(data), dtype=np.int64))
+    keep = [c for c in data.columns if c not in ("case_study", "identifiers_held")]
+    data = data[keep]
+    for c in data.columns:  # splink wants plain nullable columns
+        if isinstance(data[c].dtype, pd.StringDtype):
+            data[c] = data[c].astype(object)
+    return data
+
+
+def _linker(data, settings, case_study, engine, spark, quiet, link_type, trained):
+    """A splink linker on ``data``: scoring with ``trained`` as given, or trained here."""
+    from splink import Linker
+
+    if quiet:
+        logging.getLogger("splink").setLevel(logging.ERROR)
+    db = _db_api(engine, spark)
+    model = splink_settings(settings, data.columns, case_study)
+    model["link_type"] = link_type
+    if link_type == "link_only":
+        parts = [g for _, g in data.groupby("institution", sort=True)]
+        frame = [_register(db, g, engine, f"list_{i}") for i, g in enumerate(parts)]
+    else:
+        frame = _register(db, data, engine, "records")
+    log_level = logging.ERROR if quiet else logging.INFO
+    if trained is not None:
+        return Linker(frame, trained, log_level=log_level)
+    linker = Linker(frame, model, log_level=log_level)
+    _train(linker, settings)
+    return linker
+
+
+def _clusters(data: pd.DataFrame, cl: pd.DataFrame) -> pd.DataFrame:
+    """One row per record: its lineage, a cluster number (records splink left out are
+    clusters of their own) and whether it held any linking field."""
+    if cl["unique_id"].dtype == object or isinstance(cl["unique_id"].dtype, pd.StringDtype):
+        # link_only: splink prefixes ids with their dataset ('list_0-__-17')
+        cl["unique_id"] = (
+            cl["unique_id"].astype(str).str.rsplit("-__-", n=1).str[-1].astype("int64")
+        )
+    lineage = data[[c for c in ID_COLS if c in data.columns]]
+    clusters = lineage.merge(cl, on="unique_id", how="left")
+    own = "own-" + clusters["unique_id"].astype(str)  # a record linked to nothing
+    clusters["cluster_id"] = (
+        clusters["cluster_id"].astype(object).where(clusters["cluster_id"].notna(), own)
+    )
+    clusters["cluster_id"] = pd.factorize(clusters["cluster_id"].astype(str))[0]
+    held = [c for c in LINKING_COLUMNS if c in data.columns]
+    clusters["linkable"] = data[held].notna().any(axis=1).to_numpy() if held else False
+    return clusters
 
 
 def _train(linker, settings: dict) -> None:

@@ -152,72 +152,20 @@ def plot_alluvial(visible_flows: pd.Series, lang: str = "es", title: str | None 
 
     ``visible_flows``: counts indexed 'i:from → j:to' (NaN or missing = suppressed)."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path as MPath
 
-    v = pd.to_numeric(visible_flows, errors="coerce").dropna()
-    v = v[v > 0]
-    parsed = []
-    for idx, n in v.items():
-        a, b = idx.split(" → ")
-        (i, s), (j, t) = a.split(":", 1), b.split(":", 1)
-        parsed.append((int(i), s, int(j), t, float(n)))
+    parsed = _parse_flows(visible_flows)
     steps = path_settings()["steps"] + ["end"]
     cols = sorted({p[0] for p in parsed} | {p[2] for p in parsed})
-    # node sizes: in-flow (or out-flow for the first column)
-    size: dict[tuple[int, str], float] = {}
-    for i, s, j, t, n in parsed:
-        size[(i, s)] = size.get((i, s), 0)
-        size[(j, t)] = size.get((j, t), 0) + n
-    for i, s, _j, _t, n in parsed:
-        if i == cols[0]:
-            size[(i, s)] += n
+    size = _node_sizes(parsed, cols[0] if cols else None)
     total = max(sum(n for (c, _), n in size.items() if c == col) for col in cols) or 1
     gap = total * 0.04
-    y0: dict[tuple[int, str], float] = {}
-    for col in cols:
-        y = 0.0
-        for s in steps:
-            if (col, s) in size and size[(col, s)] > 0:
-                y0[(col, s)] = y
-                y += size[(col, s)] + gap
+    y0 = _node_tops(size, cols, steps, gap)
     palette = plt.get_cmap("tab10")
     color = {s: palette(k % 10) for k, s in enumerate(steps)}
     color["end"] = (0.8, 0.8, 0.8, 1.0)
     fig, ax = plt.subplots(figsize=(9, 5))
-    out_off = {k: 0.0 for k in y0}
-    in_off = {k: 0.0 for k in y0}
     w = 0.12
-    for i, s, j, t, n in sorted(parsed, key=lambda p: (p[0], steps.index(p[1]), steps.index(p[3]))):
-        ya = y0[(i, s)] + out_off[(i, s)]
-        yb = y0[(j, t)] + in_off[(j, t)]
-        out_off[(i, s)] += n
-        in_off[(j, t)] += n
-        xa, xb = i + w / 2, j - w / 2
-        xm = (xa + xb) / 2
-        verts = [
-            (xa, ya),
-            (xm, ya),
-            (xm, yb),
-            (xb, yb),
-            (xb, yb + n),
-            (xm, yb + n),
-            (xm, ya + n),
-            (xa, ya + n),
-            (xa, ya),
-        ]
-        codes = [
-            MPath.MOVETO,
-            MPath.CURVE4,
-            MPath.CURVE4,
-            MPath.CURVE4,
-            MPath.LINETO,
-            MPath.CURVE4,
-            MPath.CURVE4,
-            MPath.CURVE4,
-            MPath.CLOSEPOLY,
-        ]
-        ax.add_patch(PathPatch(MPath(verts, codes), facecolor=color[s], alpha=0.35, lw=0))
+    _draw_ribbons(ax, parsed, y0, steps, color, w)
     for (col, s), y in y0.items():
         h = size[(col, s)]
         ax.add_patch(plt.Rectangle((col - w / 2, y), w, h, color=color[s]))
@@ -235,6 +183,87 @@ def plot_alluvial(visible_flows: pd.Series, lang: str = "es", title: str | None 
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _parse_flows(visible_flows: pd.Series) -> list[tuple[int, str, int, str, float]]:
+    """(from position, from step, to position, to step, persons) of each flow shown (> 0)."""
+    v = pd.to_numeric(visible_flows, errors="coerce").dropna()
+    v = v[v > 0]
+    parsed = []
+    for idx, n in v.items():
+        a, b = idx.split(" → ")
+        (i, s), (j, t) = a.split(":", 1), b.split(":", 1)
+        parsed.append((int(i), s, int(j), t, float(n)))
+    return parsed
+
+
+def _node_sizes(parsed: list, first_col: int | None) -> dict[tuple[int, str], float]:
+    """Height of each (position, step) node: its in-flow, or its out-flow in the first column."""
+    size: dict[tuple[int, str], float] = {}
+    for i, s, j, t, n in parsed:
+        size[(i, s)] = size.get((i, s), 0)
+        size[(j, t)] = size.get((j, t), 0) + n
+    for i, s, _j, _t, n in parsed:
+        if i == first_col:
+            size[(i, s)] += n
+    return size
+
+
+def _node_tops(size: dict, cols: list[int], steps: list[str], gap: float) -> dict:
+    """Where each drawn node starts: stacked in the order of the steps, ``gap`` apart."""
+    y0: dict[tuple[int, str], float] = {}
+    for col in cols:
+        y = 0.0
+        for s in steps:
+            if (col, s) in size and size[(col, s)] > 0:
+                y0[(col, s)] = y
+                y += size[(col, s)] + gap
+    return y0
+
+
+def _draw_ribbons(ax, parsed: list, y0: dict, steps: list[str], color: dict, w: float) -> None:
+    """One ribbon per flow, stacked at both ends in the order of the steps."""
+    from matplotlib.patches import PathPatch
+
+    out_off = {k: 0.0 for k in y0}
+    in_off = {k: 0.0 for k in y0}
+    for i, s, j, t, n in sorted(parsed, key=lambda p: (p[0], steps.index(p[1]), steps.index(p[3]))):
+        ya = y0[(i, s)] + out_off[(i, s)]
+        yb = y0[(j, t)] + in_off[(j, t)]
+        out_off[(i, s)] += n
+        in_off[(j, t)] += n
+        ribbon = _ribbon(i + w / 2, j - w / 2, ya, yb, n)
+        ax.add_patch(PathPatch(ribbon, facecolor=color[s], alpha=0.35, lw=0))
+
+
+def _ribbon(xa: float, xb: float, ya: float, yb: float, n: float):
+    """A band ``n`` thick from (xa, ya) to (xb, yb), its edges Bézier curves."""
+    from matplotlib.path import Path as MPath
+
+    xm = (xa + xb) / 2
+    verts = [
+        (xa, ya),
+        (xm, ya),
+        (xm, yb),
+        (xb, yb),
+        (xb, yb + n),
+        (xm, yb + n),
+        (xm, ya + n),
+        (xa, ya + n),
+        (xa, ya),
+    ]
+    codes = [
+        MPath.MOVETO,
+        MPath.CURVE4,
+        MPath.CURVE4,
+        MPath.CURVE4,
+        MPath.LINETO,
+        MPath.CURVE4,
+        MPath.CURVE4,
+        MPath.CURVE4,
+        MPath.CLOSEPOLY,
+    ]
+    return MPath(verts, codes)
 
 
 def alt_text(person_paths: pd.DataFrame, visible_flows: pd.Series, lang: str = "es") -> str:

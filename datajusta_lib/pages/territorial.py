@@ -484,63 +484,11 @@ def plot_regions(
         sharey=True,
     )
     labels = [region_label(c, lang) for c in canon.region_codes()]
-    y = np.arange(len(labels))
     for i, ax in enumerate(axes.ravel()):
         if i >= n:
             ax.set_visible(False)
             continue
-        g = gated[i]
-        st = institution_style(g.institution, fallback=i)
-        f = g.frame[g.frame["region_code"].notna()].reset_index(drop=True)
-        vals = f[value].to_numpy(dtype=float)
-        shown = np.where(f["hidden"], 0.0, vals)
-        vmax = np.nanmax(shown) if np.isfinite(shown).any() and np.nanmax(shown) > 0 else 1.0
-        hatches = [
-            "////" if (value == "rate" and not ok) else None for ok in f["population_sourced"]
-        ]
-        bars = ax.barh(y, shown, color=st["color"], edgecolor=st["color"], height=0.7, alpha=0.9)
-        for bar, hatch in zip(bars, hatches, strict=True):
-            if hatch:
-                bar.set_hatch(hatch)
-                bar.set_facecolor("white")
-        for yi, (v, hid, ok) in enumerate(
-            zip(vals, f["hidden"], f["population_sourced"], strict=True)
-        ):
-            if hid:
-                label = disclosure.SUPPRESSED
-                x = 0
-            elif value == "rate":
-                label = _num(v, lang) + ("" if ok else DAGGER)
-                x = v
-            else:
-                label = thousands(v, lang)
-                x = v
-            ax.annotate(
-                label, (x, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
-            )
-        ax.set_axisbelow(True)  # grid lines behind the bars
-        ax.set_xlim(0, vmax * 1.3)
-        ax.set_yticks(y, labels, fontsize=8.5)
-        ax.set_ylim(len(labels) - 0.5, -0.5)  # north at the top
-        ax.grid(axis="y", visible=False)
-        ax.tick_params(axis="x", labelsize=8)
-        unit = unit_label(g.unit, lang)
-        no_region = g.frame.iloc[-1]
-        nr = disclosure.SUPPRESSED if no_region["hidden"] else thousands(no_region["count"], lang)
-        ax.set_title(
-            f"{institution_name(g.institution, lang, short=True)} · {unit}\n"
-            + text("terr_no_region_note", lang, n=nr),
-            fontsize=10.5,
-        )
-        ax.xaxis.set_major_formatter(
-            _decimal_formatter(lang) if value == "rate" else thousands_formatter(lang)
-        )
-        ax.set_xlabel(
-            text("terr_rate_axis" + g.per, lang, unit=unit)
-            if value == "rate"
-            else text("terr_count_axis", lang, unit=unit),
-            fontsize=8.5,
-        )
+        _region_panel(ax, gated[i], value, lang, labels, fallback=i)
     fig.suptitle(
         chart_title(case_study, value, lang, gated[0].per if gated else ""),
         x=0.01,
@@ -554,6 +502,69 @@ def plot_regions(
         notes.append(unsourced_note(lang))
     fig.text(0.0, -0.01, " ".join(notes), fontsize=8.5, ha="left", va="top", wrap=True)
     return fig
+
+
+def _region_panel(ax, g: GatedRegions, value: str, lang: str, labels: list[str], fallback: int):
+    """One institution's panel: a bar per region (hidden values drawn as 0), labelled."""
+    st = institution_style(g.institution, fallback=fallback)
+    f = g.frame[g.frame["region_code"].notna()].reset_index(drop=True)
+    vals = f[value].to_numpy(dtype=float)
+    shown = np.where(f["hidden"], 0.0, vals)
+    vmax = np.nanmax(shown) if np.isfinite(shown).any() and np.nanmax(shown) > 0 else 1.0
+    hatches = ["////" if (value == "rate" and not ok) else None for ok in f["population_sourced"]]
+    y = np.arange(len(labels))
+    bars = ax.barh(y, shown, color=st["color"], edgecolor=st["color"], height=0.7, alpha=0.9)
+    for bar, hatch in zip(bars, hatches, strict=True):
+        if hatch:
+            bar.set_hatch(hatch)
+            bar.set_facecolor("white")
+    _annotate_region_values(ax, f, vals, value, lang)
+    ax.set_axisbelow(True)  # grid lines behind the bars
+    ax.set_xlim(0, vmax * 1.3)
+    ax.set_yticks(y, labels, fontsize=8.5)
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # north at the top
+    ax.grid(axis="y", visible=False)
+    ax.tick_params(axis="x", labelsize=8)
+    _label_region_panel(ax, g, value, lang)
+
+
+def _annotate_region_values(ax, f: pd.DataFrame, vals: np.ndarray, value: str, lang: str):
+    """Write each region's value at the end of its bar: ``[c]`` at 0 when the gate hid it,
+    a dagger after rates whose population has no source."""
+    for yi, (v, hid, ok) in enumerate(zip(vals, f["hidden"], f["population_sourced"], strict=True)):
+        if hid:
+            label = disclosure.SUPPRESSED
+            x = 0
+        elif value == "rate":
+            label = _num(v, lang) + ("" if ok else DAGGER)
+            x = v
+        else:
+            label = thousands(v, lang)
+            x = v
+        ax.annotate(
+            label, (x, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+        )
+
+
+def _label_region_panel(ax, g: GatedRegions, value: str, lang: str):
+    """Panel title (institution, unit, records without a region) and value axis."""
+    unit = unit_label(g.unit, lang)
+    no_region = g.frame.iloc[-1]
+    nr = disclosure.SUPPRESSED if no_region["hidden"] else thousands(no_region["count"], lang)
+    ax.set_title(
+        f"{institution_name(g.institution, lang, short=True)} · {unit}\n"
+        + text("terr_no_region_note", lang, n=nr),
+        fontsize=10.5,
+    )
+    ax.xaxis.set_major_formatter(
+        _decimal_formatter(lang) if value == "rate" else thousands_formatter(lang)
+    )
+    ax.set_xlabel(
+        text("terr_rate_axis" + g.per, lang, unit=unit)
+        if value == "rate"
+        else text("terr_count_axis", lang, unit=unit),
+        fontsize=8.5,
+    )
 
 
 def counts_source_line(source: str, case_study: str, lang: str = "es") -> str:

@@ -151,19 +151,8 @@ def load_reports(path: Path | str | None = None) -> list[Report]:
 
 
 def _check_report(r, where: str, base: Path, seen: set) -> Report:
-    if not isinstance(r, dict):
-        raise ReportsError(f"{where}: expected a mapping, got {type(r).__name__}")
-    if "id" in r:
-        where = f"{where} ({r['id']})"
-    missing = _KEYS_REQUIRED - set(r)
-    if missing:
-        raise ReportsError(f"{where}: missing {sorted(missing)}")
-    unknown = set(r) - _KEYS_REQUIRED - _KEYS_OPTIONAL
-    if unknown:
-        raise ReportsError(
-            f"{where}: unknown field(s) {sorted(unknown)}; "
-            f"allowed: {sorted(_KEYS_REQUIRED | _KEYS_OPTIONAL)}"
-        )
+    # the checks run in the order a reader fixes them: shape, id, notebook, texts, parameters
+    where = _check_report_keys(r, where)
     rid = r["id"]
     if not isinstance(rid, str) or not _ID.match(rid):
         raise ReportsError(f"{where}: id must be lower-case letters, digits and _ (got {rid!r})")
@@ -173,15 +162,7 @@ def _check_report(r, where: str, base: Path, seen: set) -> Report:
     notebook = (base / r["notebook"]).resolve()
     if not notebook.is_file():
         raise ReportsError(f"{where}: notebook {r['notebook']} does not exist")
-    languages = r.get("languages", list(LANGS))
-    if not isinstance(languages, list) or not languages or set(languages) - set(LANGS):
-        raise ReportsError(f"{where}: languages must be a non-empty subset of {list(LANGS)}")
-    for field in ("title", "description"):
-        value = r[field]
-        if not isinstance(value, dict) or any(
-            not isinstance(value.get(lg), str) for lg in languages
-        ):
-            raise ReportsError(f"{where}: {field} needs a text for each language {languages}")
+    languages = _check_languages(r, where)
     data = r.get("data", ["records"])
     if not isinstance(data, list) or set(data) - set(DATA_KINDS):
         raise ReportsError(f"{where}: data must be a list drawn from {list(DATA_KINDS)}")
@@ -197,25 +178,7 @@ def _check_report(r, where: str, base: Path, seen: set) -> Report:
             f"{where}: the parameters cell of {r['notebook']} must define {sorted(needed - declared)}"
         )
     for j, params in enumerate(param_sets):
-        at = f"{where}: parameter set #{j + 1}"
-        if not isinstance(params, dict):
-            raise ReportsError(f"{at}: expected a mapping, got {params!r}")
-        if _RESERVED_PARAMS & set(params):
-            raise ReportsError(
-                f"{at}: {sorted(_RESERVED_PARAMS & set(params))} are set by the renderer"
-            )
-        if set(params) - declared:
-            raise ReportsError(
-                f"{at}: {sorted(set(params) - declared)} not defined in the parameters cell "
-                f"of {r['notebook']} (it defines {sorted(declared)})"
-            )
-        for k, v in params.items():
-            scalars = (str, int, float, bool)
-            if not (
-                isinstance(v, scalars)
-                or (isinstance(v, list) and all(isinstance(x, scalars) for x in v))
-            ):
-                raise ReportsError(f"{at}: {k} must be a scalar or a list of scalars, got {v!r}")
+        _check_parameter_set(params, f"{where}: parameter set #{j + 1}", declared, r["notebook"])
     from .params import ParameterError, expand_report_sets
 
     try:  # declared types and vocabulary; `region: all` becomes one set per region (a sweep)
@@ -232,6 +195,61 @@ def _check_report(r, where: str, base: Path, seen: set) -> Report:
         parameters=tuple(dict(p) for p in param_sets),
         entry=json.dumps(r, sort_keys=True, ensure_ascii=False, default=str),
     )
+
+
+def _check_report_keys(r, where: str) -> str:
+    """A mapping with every required field and no unknown one; returns ``where`` with the id."""
+    if not isinstance(r, dict):
+        raise ReportsError(f"{where}: expected a mapping, got {type(r).__name__}")
+    if "id" in r:
+        where = f"{where} ({r['id']})"
+    missing = _KEYS_REQUIRED - set(r)
+    if missing:
+        raise ReportsError(f"{where}: missing {sorted(missing)}")
+    unknown = set(r) - _KEYS_REQUIRED - _KEYS_OPTIONAL
+    if unknown:
+        raise ReportsError(
+            f"{where}: unknown field(s) {sorted(unknown)}; "
+            f"allowed: {sorted(_KEYS_REQUIRED | _KEYS_OPTIONAL)}"
+        )
+    return where
+
+
+def _check_languages(r: dict, where: str) -> list:
+    """The report's languages, with a title and a description in each."""
+    languages = r.get("languages", list(LANGS))
+    if not isinstance(languages, list) or not languages or set(languages) - set(LANGS):
+        raise ReportsError(f"{where}: languages must be a non-empty subset of {list(LANGS)}")
+    for field in ("title", "description"):
+        value = r[field]
+        if not isinstance(value, dict) or any(
+            not isinstance(value.get(lg), str) for lg in languages
+        ):
+            raise ReportsError(f"{where}: {field} needs a text for each language {languages}")
+    return languages
+
+
+def _check_parameter_set(params, at: str, declared: set, notebook_name) -> None:
+    """One parameter set: a mapping of parameters the notebook declares (the renderer's own
+    excepted) to scalars or lists of scalars."""
+    if not isinstance(params, dict):
+        raise ReportsError(f"{at}: expected a mapping, got {params!r}")
+    if _RESERVED_PARAMS & set(params):
+        raise ReportsError(
+            f"{at}: {sorted(_RESERVED_PARAMS & set(params))} are set by the renderer"
+        )
+    if set(params) - declared:
+        raise ReportsError(
+            f"{at}: {sorted(set(params) - declared)} not defined in the parameters cell "
+            f"of {notebook_name} (it defines {sorted(declared)})"
+        )
+    for k, v in params.items():
+        scalars = (str, int, float, bool)
+        if not (
+            isinstance(v, scalars)
+            or (isinstance(v, list) and all(isinstance(x, scalars) for x in v))
+        ):
+            raise ReportsError(f"{at}: {k} must be a scalar or a list of scalars, got {v!r}")
 
 
 def plan_pages(

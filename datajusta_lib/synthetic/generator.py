@@ -217,6 +217,32 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
     rng_for = _rng_factory(seed, cs)
     cbs = load_codebooks(cs, codebooks_folder)
     listed = list(spec["institutions"])
+    _check_model_matches_codebooks(cs, listed, cbs)
+    truth = build_truth(cs, spec, scale, rng_for("population"), figures)
+    view = truth.view()
+    say(f"{cs}: capture")
+    cap = capture_all(view, cs, spec, model["defaults"], figures, scale, rng_for)
+    truth_dir = out / TRUTH_DIR / cs
+    truth_dir.mkdir(parents=True)
+    schema = _row_truth_schema(cs, cbs)
+    institutions, row_truths, corruptions, exported_events = {}, [], [], {}
+    for inst in listed:
+        say(f"{cs}: {inst}")
+        rt, corrupted, institutions[inst] = _export_institution(
+            cs, inst, cbs[inst], model, view, truth, cap, rng_for(f"record:{inst}"), as_of, out
+        )
+        row_truths.append(_arrow_rows(rt, schema))  # compact at once: no Python strings kept
+        exported_events[inst] = rt["event_id"].to_numpy()
+        if corrupted is not None:
+            corruptions.append(corrupted)
+    for cell in cap.cells:
+        cell["records_exported"] = _records_in_cell(cell, exported_events, view, spec)
+    _write_truth(truth_dir, truth, cap, row_truths, corruptions)
+    return _case_study_meta(spec, truth, cap, institutions), [_json_row(c) for c in cap.cells]
+
+
+def _check_model_matches_codebooks(cs: str, listed: list[str], cbs: dict) -> None:
+    """The model and the codebook folder must name the same institutions."""
     missing_cb = [i for i in listed if i not in cbs]
     missing_model = [i for i in cbs if i not in listed]
     if missing_cb or missing_model:
@@ -229,64 +255,57 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
                 else ""
             )
         )
-    truth = build_truth(cs, spec, scale, rng_for("population"), figures)
-    view = truth.view()
-    say(f"{cs}: capture")
-    cap = capture_all(view, cs, spec, model["defaults"], figures, scale, rng_for)
-    truth_dir = out / TRUTH_DIR / cs
-    truth_dir.mkdir(parents=True)
-    institutions, row_truths, corruptions, exported_events = {}, [], [], {}
+
+
+def _row_truth_schema(cs: str, cbs: dict):
+    """Arrow schema of the row truth: the canonical fields some codebook records, in order."""
     recorded = {f for cb in cbs.values() for f in cb.recorded}
     unknown = recorded - {"person_key", "person_name", *CANONICAL}
     if unknown:
         raise ValueError(f"{cs}: the generator cannot write the fields {sorted(unknown)}")
-    schema = _records_schema(
-        [f for f in ("person_key", "person_name", *CANONICAL) if f in recorded]
+    return _records_schema([f for f in ("person_key", "person_name", *CANONICAL) if f in recorded])
+
+
+def _export_institution(cs, inst, cb, model, view, truth, cap, rng, as_of, out):
+    """Record and write one institution's export.
+
+    Returns its row truth, its corruptions (``None`` if none) and its metadata entry; updates
+    ``cap.captured[inst]`` to what the export holds at the extraction date.
+    """
+    spec = model["case_studies"][cs]
+    params = _params(model["defaults"], spec["institutions"][inst])
+    rec = record_institution(view, truth.persons, cap.captured[inst], cb, params, spec, rng, as_of)
+    cap.captured[inst] = rec.captured  # what the export holds at the extraction date
+    folder = out / cs / inst
+    placed = write_recorded(
+        rec, cb, folder, tuple(spec["period"]), as_of, params.get("sheets") or {}
     )
-    for inst in listed:
-        say(f"{cs}: {inst}")
-        cb = cbs[inst]
-        params = _params(model["defaults"], spec["institutions"][inst])
-        rec = record_institution(
-            view,
-            truth.persons,
-            cap.captured[inst],
-            cb,
-            params,
-            spec,
-            rng_for(f"record:{inst}"),
-            as_of,
+    files = f"{cs}/{inst}/" + placed["file"].to_numpy(dtype=object)
+    rt = rec.truth.assign(
+        institution=inst,
+        file=pd.Series(files, dtype=object),
+        source_row=placed["source_row"].to_numpy(),
+    )
+    corrupted = None
+    if len(rec.corruptions):
+        c = rec.corruptions.merge(
+            rt[["row_index", "record_id", "file", "source_row"]], on="row_index"
         )
-        cap.captured[inst] = rec.captured  # what the export holds at the extraction date
-        folder = out / cs / inst
-        placed = write_recorded(
-            rec, cb, folder, tuple(spec["period"]), as_of, params.get("sheets") or {}
-        )
-        files = f"{cs}/{inst}/" + placed["file"].to_numpy(dtype=object)
-        rt = rec.truth.assign(
-            institution=inst,
-            file=pd.Series(files, dtype=object),
-            source_row=placed["source_row"].to_numpy(),
-        )
-        row_truths.append(_arrow_rows(rt, schema))  # compact at once: no Python strings kept
-        exported_events[inst] = rt["event_id"].to_numpy()
-        if len(rec.corruptions):
-            c = rec.corruptions.merge(
-                rt[["row_index", "record_id", "file", "source_row"]], on="row_index"
-            )
-            corruptions.append(c.assign(institution=inst))
-        institutions[inst] = {
-            "files": sorted(pd.unique(files).tolist()) or [f"{cs}/{inst}/{cb.export.filename}"],
-            "rows": len(rec.table),
-            "unit_of_count": cb.unit_of_count,
-            "format": cb.export.format,
-            "corrupted_rows": len(rec.corruptions),
-        }
-    for cell in cap.cells:
-        cell["records_exported"] = _records_in_cell(cell, exported_events, view, spec)
-    _write_truth(truth_dir, truth, cap, row_truths, corruptions)
+        corrupted = c.assign(institution=inst)
+    meta = {
+        "files": sorted(pd.unique(files).tolist()) or [f"{cs}/{inst}/{cb.export.filename}"],
+        "rows": len(rec.table),
+        "unit_of_count": cb.unit_of_count,
+        "format": cb.export.format,
+        "corrupted_rows": len(rec.corruptions),
+    }
+    return rt, corrupted, meta
+
+
+def _case_study_meta(spec: dict, truth, cap, institutions: dict) -> dict:
+    """The case study's entry in metadata.json: exports and the size of its truth."""
     victims = truth.persons["is_victim"].to_numpy()
-    cs_meta = {
+    return {
         "period": spec["period"],
         "institutions": institutions,
         "truth": {
@@ -304,7 +323,6 @@ def _generate_case_study(cs, model, seed, scale, figures, as_of, out, codebooks_
             if isinstance(v, dict) and "basis" in v
         },
     }
-    return cs_meta, [_json_row(c) for c in cap.cells]
 
 
 def _records_in_cell(

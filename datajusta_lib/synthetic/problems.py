@@ -39,80 +39,103 @@ def corrupt(rng, table: dict, cols: dict, missing: dict, cb: Codebook, rate: flo
 
     ``missing`` gives, per canonical field, the rows whose cell was written as missing.
     """
-    n = len(cols["row_kind"])
-    k = max(int(round(rate * n)), 1 if n >= 100 else 0)
-    taken = cols["row_kind"] != "original"
+    # the order of the kinds below is the order of the random draws: keep it
+    cells = _Cells(rng, table, cols, missing, cb, rate)
     recorded = cb.recorded
-    out: list[dict] = []
+    if cb.identifier_kind == "RUN" and "person_key" in recorded:
+        _invalid_run_check_digit(cells, rng)
+    dates = [f for f in ("event_date", "report_date") if f in recorded]
+    if dates:
+        _future_date(cells, cols, dates[0])
+    if "age" in recorded:
+        idx = cells.pick("age")
+        typed = np.array([int("1" + str(int(a))) for a in cols["age"][idx]], dtype=np.int64)
+        cells.change("age", "age_out_of_range", idx, np.where(typed > 110, typed, 999).astype(str))
+    formula_field, unknown_field = _category_fields(recorded)
+    if formula_field:
+        cells.change(formula_field, "formula_like", cells.pick(formula_field), FORMULA)
+    if unknown_field:
+        unknown = _unknown_label(cb, unknown_field)
+        cells.change(unknown_field, "unknown_category", cells.pick(unknown_field), unknown)
+    return pd.DataFrame(cells.changed, columns=COLUMNS)
 
-    def pick(field: str) -> np.ndarray:
-        free = np.flatnonzero(~missing[field] & ~taken)
-        chosen = rng.choice(free, size=min(k, len(free)), replace=False) if len(free) else free
-        taken[chosen] = True
+
+class _Cells:
+    """The cells of one export open to corruption: picks free original rows, logs each change.
+
+    A row is free while it is an original row, not written as missing in that field and not
+    corrupted yet (at most one problem per row).
+    """
+
+    def __init__(self, rng, table: dict, cols: dict, missing: dict, cb: Codebook, rate: float):
+        n = len(cols["row_kind"])
+        self.k = max(int(round(rate * n)), 1 if n >= 100 else 0)
+        self.taken = cols["row_kind"] != "original"
+        self.rng, self.table, self.missing, self.cb = rng, table, missing, cb
+        self.changed: list[dict] = []
+
+    def pick(self, field: str) -> np.ndarray:
+        free = np.flatnonzero(~self.missing[field] & ~self.taken)
+        chosen = (
+            self.rng.choice(free, size=min(self.k, len(free)), replace=False) if len(free) else free
+        )
+        self.taken[chosen] = True
         return np.sort(chosen)
 
-    def change(field: str, kind: str, idx: np.ndarray, new_values) -> None:
-        col = recorded[field].original_name
-        before = table[col][idx].copy()
-        table[col][idx] = new_values
-        out.extend(
+    def change(self, field: str, kind: str, idx: np.ndarray, new_values) -> None:
+        col = self.cb.recorded[field].original_name
+        column = self.table[col]
+        before = column[idx].copy()
+        column[idx] = new_values
+        self.changed.extend(
             {
                 "row_index": int(i),
                 "kind": kind,
                 "field": field,
                 "column": col,
                 "original_value": b,
-                "written_value": table[col][i],
+                "written_value": column[i],
             }
             for i, b in zip(idx, before, strict=True)
         )
 
-    if cb.identifier_kind == "RUN" and "person_key" in recorded:
-        idx = pick("person_key")
-        cells = table[recorded["person_key"].original_name][idx]
-        shift = rng.integers(1, 11, size=len(idx))
-        wrong = [
-            _DV[(_DV.index(v[-1].upper()) + s) % 11] for v, s in zip(cells, shift, strict=True)
-        ]
-        change(
-            "person_key",
-            "invalid_run_check_digit",
-            idx,
-            [v[:-1] + w for v, w in zip(cells, wrong, strict=True)],
-        )
-    dates = [f for f in ("event_date", "report_date") if f in recorded]
-    if dates:
-        field = dates[0]
-        idx = pick(field)
-        d = pd.DatetimeIndex(
-            cols["event_recorded" if field == "event_date" else "report_date"][idx]
-        )
-        future = pd.to_datetime(
-            {"year": FUTURE_YEAR + d.year % 8, "month": d.month, "day": np.minimum(d.day, 28)}
-        ).to_numpy()
-        change(field, "future_date", idx, format_dates(future, cb.date_format(field)))
-    if "age" in recorded:
-        idx = pick("age")
-        typed = np.array([int("1" + str(int(a))) for a in cols["age"][idx]], dtype=np.int64)
-        change("age", "age_out_of_range", idx, np.where(typed > 110, typed, 999).astype(str))
-    cats = [f for f, spec in recorded.items() if spec.dtype == "category"]
-    formula_field = next(
-        (
-            f
-            for f in (
-                "classification",
-                "perpetrator_type",
-                "procedural_stage",
-                "nationality",
-                "region_code",
-                "sex",
-            )
-            if f in cats
-        ),
-        None,
+
+def _invalid_run_check_digit(cells: _Cells, rng) -> None:
+    """Shift the RUN's check digit by 1-10 places along 0-9, K (always a wrong digit)."""
+    idx = cells.pick("person_key")
+    runs = cells.table[cells.cb.recorded["person_key"].original_name][idx]
+    shift = rng.integers(1, 11, size=len(idx))
+    wrong = [_DV[(_DV.index(v[-1].upper()) + s) % 11] for v, s in zip(runs, shift, strict=True)]
+    cells.change(
+        "person_key",
+        "invalid_run_check_digit",
+        idx,
+        [v[:-1] + w for v, w in zip(runs, wrong, strict=True)],
     )
-    if formula_field:
-        change(formula_field, "formula_like", pick(formula_field), FORMULA)
+
+
+def _future_date(cells: _Cells, cols: dict, field: str) -> None:
+    """Type the year as 2060-2067, keeping month and day (capped at 28, valid in any month)."""
+    idx = cells.pick(field)
+    d = pd.DatetimeIndex(cols["event_recorded" if field == "event_date" else "report_date"][idx])
+    future = pd.to_datetime(
+        {"year": FUTURE_YEAR + d.year % 8, "month": d.month, "day": np.minimum(d.day, 28)}
+    ).to_numpy()
+    cells.change(field, "future_date", idx, format_dates(future, cells.cb.date_format(field)))
+
+
+def _category_fields(recorded: dict) -> tuple[str | None, str | None]:
+    """The category fields that get a pasted formula and an unknown label (different if possible)."""
+    cats = [f for f, spec in recorded.items() if spec.dtype == "category"]
+    formula_order = (
+        "classification",
+        "perpetrator_type",
+        "procedural_stage",
+        "nationality",
+        "region_code",
+        "sex",
+    )
+    formula_field = next((f for f in formula_order if f in cats), None)
     unknown_field = next(
         (
             f
@@ -121,12 +144,15 @@ def corrupt(rng, table: dict, cols: dict, missing: dict, cb: Codebook, rate: flo
         ),
         None,
     )
-    if unknown_field:
-        values = recorded[unknown_field].values
-        labels = [lab for lab, v in values.items() if v is not None]
-        unknown = f"{labels[0]}/{labels[1]}" if len(labels) > 1 else "PENDIENTE DE CLASIFICAR"
-        known = {normalise_label(x) for x in [*values, *cb.missing_tokens]}
-        if normalise_label(unknown) in known:
-            raise ValueError(f"{cb.institution}: the 'unknown' label {unknown!r} is a real label")
-        change(unknown_field, "unknown_category", pick(unknown_field), unknown)
-    return pd.DataFrame(out, columns=COLUMNS)
+    return formula_field, unknown_field
+
+
+def _unknown_label(cb: Codebook, field: str) -> str:
+    """A double-coded label (``F/M``) built from the field's own labels; never a real one."""
+    values = cb.recorded[field].values
+    labels = [lab for lab, v in values.items() if v is not None]
+    unknown = f"{labels[0]}/{labels[1]}" if len(labels) > 1 else "PENDIENTE DE CLASIFICAR"
+    known = {normalise_label(x) for x in [*values, *cb.missing_tokens]}
+    if normalise_label(unknown) in known:
+        raise ValueError(f"{cb.institution}: the 'unknown' label {unknown!r} is a real label")
+    return unknown

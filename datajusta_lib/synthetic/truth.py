@@ -10,6 +10,8 @@ to migrant smuggling (art. 411 bis), which the same registers hold.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -238,10 +240,33 @@ def _femicide(spec, scale, rng, figures):
 
 
 # --------------------------------------------------------------------------------------
+class _Cases(NamedTuple):
+    """Per-case arrays of trafficking and smuggling; victims take theirs by case index."""
+
+    kind: np.ndarray
+    date: np.ndarray
+    size: np.ndarray
+    region: np.ndarray
+    exploitation: np.ndarray
+    perpetrator: np.ndarray
+    formalised: np.ndarray
+    stage: np.ndarray
+    nationality: np.ndarray
+
+
 def _trafficking(spec, scale, rng, figures):
-    t, per = spec["truth"], spec["person"]
-    start, end = spec["period"]
-    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    # the random draws happen in a fixed order (cases, persons, events): keep it so the
+    # same seed gives the same world
+    cases = _trafficking_cases(spec, scale, rng)
+    case = np.repeat(np.arange(len(cases.size)), cases.size)
+    persons, dates = _trafficking_persons(spec, cases, case, rng)
+    events = _trafficking_events(spec, cases, case, persons, dates, rng)
+    return persons, events
+
+
+def _case_size_blocks(t: dict, period: list, scale: float, rng) -> list:
+    """(kind, first day, last day, case sizes) per kind and calendar year, pro rata of the year."""
+    s, e = pd.Timestamp(period[0]), pd.Timestamp(period[1])
     blocks = []
     for kind, key, size_key in (
         ("trafficking", "victims_per_year", "case_size"),
@@ -253,7 +278,13 @@ def _trafficking(spec, scale, rng, figures):
             total = _n(t[key]["value"] * frac, scale)
             sizes = case_sizes(rng, total, t[size_key])
             blocks.append((kind, a, b, sizes))
+    return blocks
 
+
+def _trafficking_cases(spec, scale, rng) -> _Cases:
+    """The cases: kind, date, size, region, exploitation, perpetrator, stage and nationality."""
+    t, per = spec["truth"], spec["person"]
+    blocks = _case_size_blocks(t, spec["period"], scale, rng)
     kinds, case_dates, case_sizes_all = [], [], []
     for kind, a, b, sizes in blocks:
         kinds.append(np.full(len(sizes), kind, dtype=object))
@@ -270,7 +301,19 @@ def _trafficking(spec, scale, rng, figures):
     expl_c[kind_c == "smuggling"] = "smuggling"
     perp_c = np.asarray(draw_cat(rng, n_cases, spec["perpetrator_type"]), dtype=object)
     perp_c[kind_c == "smuggling"] = "criminal_network"
-    f = t["formalisation"]
+    formal_c, stage_c = _case_formalisation(spec, kind_c, size_c, rng)
+    nat_c = np.asarray(draw_cat(rng, n_cases, per["nationality"]), dtype=object)
+    early = date_c < np.datetime64("2015-01-01")  # tp01: all victims were foreign until 2015
+    foreign_only = {k: v for k, v in per["nationality"].items() if k != "CHL"}
+    redraw = early & (nat_c == "CHL")
+    nat_c[redraw] = np.asarray(draw_cat(rng, int(redraw.sum()), foreign_only), dtype=object)
+    return _Cases(kind_c, date_c, size_c, region_c, expl_c, perp_c, formal_c, stage_c, nat_c)
+
+
+def _case_formalisation(spec, kind_c, size_c, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each case was formalised (likelier when large, rarer for smuggling) and its stage."""
+    f = spec["truth"]["formalisation"]
+    n_cases = len(size_c)
     logit = f["intercept"] + f["per_log_size"] * np.log(size_c) - 1.5 * (kind_c == "smuggling")
     formal_c = rng.random(n_cases) < 1 / (1 + np.exp(-logit))
     stage_c = np.where(
@@ -280,27 +323,29 @@ def _trafficking(spec, scale, rng, figures):
             draw_cat(rng, n_cases, spec["procedural_stage"]["not_formalised"]), dtype=object
         ),
     )
-    nat_c = np.asarray(draw_cat(rng, n_cases, per["nationality"]), dtype=object)
-    early = date_c < np.datetime64("2015-01-01")  # tp01: all victims were foreign until 2015
-    foreign_only = {k: v for k, v in per["nationality"].items() if k != "CHL"}
-    redraw = early & (nat_c == "CHL")
-    nat_c[redraw] = np.asarray(draw_cat(rng, int(redraw.sum()), foreign_only), dtype=object)
+    return formal_c, stage_c
 
-    case = np.repeat(np.arange(n_cases), size_c)
+
+def _trafficking_persons(spec, cases: _Cases, case: np.ndarray, rng):
+    """One person per case member: event date, nationality, sex and migrant status."""
+    t, per = spec["truth"], spec["person"]
+    end = spec["period"][1]
     n = len(case)
-    dates = date_c[case] + rng.integers(0, 21, size=n).astype("timedelta64[D]")
+    dates = cases.date[case] + rng.integers(0, 21, size=n).astype("timedelta64[D]")
     dates = np.minimum(dates, np.datetime64(end))
     own_nat = np.asarray(draw_cat(rng, n, per["nationality"]), dtype=object)
-    own_nat[(date_c[case] < np.datetime64("2015-01-01")) & (own_nat == "CHL")] = "BOL"
-    nat = np.where(rng.random(n) < t["same_nationality_in_case"], nat_c[case], own_nat)
+    own_nat[(cases.date[case] < np.datetime64("2015-01-01")) & (own_nat == "CHL")] = "BOL"
+    nat = np.where(rng.random(n) < t["same_nationality_in_case"], cases.nationality[case], own_nat)
     male_share = (
-        np.vectorize(lambda x: t["male_share_by_exploitation"].get(x, 0.6))(expl_c[case])
+        np.vectorize(lambda x: t["male_share_by_exploitation"].get(x, 0.6))(
+            cases.exploitation[case]
+        )
         if n
         else np.zeros(0)
     )
     sex = pd.Categorical(np.where(rng.random(n) < male_share, "male", "female"))
     persons = draw_persons(rng, n, per, sex=sex, nationality=pd.Categorical(nat))
-    smug = kind_c[case] == "smuggling"
+    smug = cases.kind[case] == "smuggling"
     mig = np.asarray(persons["migrant_status"], dtype=object)
     mig[smug & (mig != "not_migrant")] = np.where(
         rng.random(int((smug & (mig != "not_migrant")).sum())) < 0.8, "irregular", "regular"
@@ -309,33 +354,40 @@ def _trafficking(spec, scale, rng, figures):
         mig, categories=persons["migrant_status"].cat.categories
     )
     persons["is_victim"] = ~smug
-    pid = np.arange(n)
-    _finish_persons(rng, persons, pid, dates, region_c[case], per)
+    _finish_persons(rng, persons, np.arange(n), dates, cases.region[case], per)
+    return persons, dates
+
+
+def _trafficking_events(spec, cases: _Cases, case, persons, dates, rng) -> pd.DataFrame:
+    """One event per person, carrying its case's attributes; minors get their own offence."""
+    n = len(case)
+    smug = cases.kind[case] == "smuggling"
     events = finish_events(
         rng,
         {
-            "person_id": pid,
+            "person_id": np.arange(n),
             "case_id": case,
             "event_date": dates,
-            "region_code": region_c[case],
-            "kind": pd.Categorical(kind_c[case]),
+            "region_code": cases.region[case],
+            "kind": pd.Categorical(cases.kind[case]),
             "classification": pd.Categorical(
                 np.where(smug, "smuggling_411_bis", "trafficking_411_quater")
             ),
-            "perpetrator_type": pd.Categorical(perp_c[case]),
-            "procedural_stage": pd.Categorical(stage_c[case]),
-            "exploitation": pd.Categorical(expl_c[case]),
-            "formalised": formal_c[case],
-            "case_size": size_c[case],
+            "perpetrator_type": pd.Categorical(cases.perpetrator[case]),
+            "procedural_stage": pd.Categorical(cases.stage[case]),
+            "exploitation": pd.Categorical(cases.exploitation[case]),
+            "formalised": cases.formalised[case],
+            "case_size": cases.size[case],
         },
         persons,
-        end,
+        spec["period"][1],
     )
     # victims of one case are found together: visibility is mostly the case's
+    n_cases = len(cases.size)
     events["visibility"] = 0.8 * rng.standard_normal(n_cases)[case] + 0.6 * events["visibility"]
     minors = events["minor"].to_numpy() & ~smug
     cls = np.asarray(events["classification"], dtype=object)
     cls[minors] = "trafficking_minors_411_quater"
     events["classification"] = pd.Categorical(cls)
     events["age_band"] = age_band_of(events["age"].to_numpy())
-    return persons, events
+    return events

@@ -2,6 +2,7 @@
 
 - :mod:`.encode`: what an institution runs on its own export (keyed hashes, Bloom filters);
 - :mod:`.link`: probabilistic linkage of encoded lists with splink (DuckDB by default);
+- :mod:`.cache`: one linkage per case study, reused by every page while its inputs stand;
 - :mod:`.quality`: precision, recall and F1 against the synthetic truth, and the cost of
   linkage errors for multiple systems estimation;
 - :mod:`.paths`: the sequence of institutions each linked victim went through.

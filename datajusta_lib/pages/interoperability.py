@@ -9,25 +9,16 @@ and linkage outputs (no identifier in it: see docs/privacy.md).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pandas as pd
 
 from ..core.i18n import check_lang, institution_name, text
-from ..core.paths import outputs_dir, synthetic_dir
-from ..ingest import codebooks
-from ..ingest.loading import export_files
+from ..core.paths import synthetic_dir
 from ..linkage import link as lk
 from ..linkage import paths as lpaths
 from ..linkage import quality as q
-from ..linkage.encode import key_fingerprint, resolve_linkage_key
-from ..linkage.settings import settings_path
-
-SEED = 2019
+from ..linkage.cache import case_study_linkage
 
 
 def t(key: str, lang: str, **values) -> str:
@@ -49,69 +40,11 @@ def source_line(source: str, lang: str = "es") -> str:
 
 
 # --------------------------------------------------------------------------------------
-# linkage, cached
+# linkage, cached (shared with the unrecorded-victims pages)
 # --------------------------------------------------------------------------------------
-def _fingerprint(case_study: str, source: str, key: bytes) -> str:
-    h = hashlib.sha256()
-    for inst in codebooks.institutions(case_study):
-        for p in export_files(codebooks.get(inst, case_study), source):
-            h.update(p.name.encode())
-            h.update(hashlib.sha256(p.read_bytes()).digest())
-    h.update(settings_path().read_bytes())
-    for p in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(p.read_bytes())
-    h.update(key_fingerprint(key).encode())
-    h.update(str(SEED).encode())
-    return h.hexdigest()[:20]
-
-
 def linkage(case_study: str, source: str = "synthetic") -> tuple[pd.DataFrame, lk.LinkageResult]:
     """(encoded records, linkage result) of a case study, from the cache when unchanged."""
-    key = resolve_linkage_key(source)
-    folder = (
-        outputs_dir()
-        / "cache"
-        / "linkage"
-        / source
-        / case_study
-        / _fingerprint(case_study, source, key)
-    )
-    names = ("encoded", "clusters", "pairs", "clerical", "overlaps")
-    if all((folder / f"{n}.parquet").is_file() for n in names) and (folder / "meta.json").is_file():
-        got = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
-        meta = json.loads((folder / "meta.json").read_text())
-        res = lk.LinkageResult(
-            got["clusters"],
-            got["pairs"],
-            got["clerical"],
-            got["overlaps"],
-            meta["threshold"],
-            meta["engine"],
-            meta["seconds"],
-            meta["model"],
-        )
-        return got["encoded"], res
-    encoded, res = lk.link_case_study(case_study, source, key=key, seed=SEED)
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    encoded.to_parquet(tmp / "encoded.parquet", index=False)
-    for n in names[1:]:
-        getattr(res, n).to_parquet(tmp / f"{n}.parquet", index=False)
-    meta = {
-        "threshold": res.threshold,
-        "engine": res.engine,
-        "seconds": res.seconds,
-        "model": res.model,
-    }
-    (tmp / "meta.json").write_text(json.dumps(meta))
-    for old in folder.parent.iterdir():  # one cached version per case study
-        if old.is_dir() and old.name != folder.name and not old.name.startswith("."):
-            shutil.rmtree(old, ignore_errors=True)
-    try:
-        os.replace(tmp, folder)  # atomic; another page may have finished first
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return encoded, res
+    return case_study_linkage(case_study, source)
 
 
 # --------------------------------------------------------------------------------------

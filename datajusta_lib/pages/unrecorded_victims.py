@@ -550,14 +550,16 @@ def link_records(records: pd.DataFrame, case_study: str, source: str = "syntheti
     Returns ``(records, result)``. With private data and no linkage key set, the records keep
     their exact keyed hash and ``result`` is None; :func:`linkage_text` says so."""
     from ..ingest.pseudonymise import MissingKeyError
-    from ..linkage.link import link_records as _link
+    from ..linkage.cache import case_study_linkage
+    from ..linkage.link import attach_links
 
     try:
-        return _link(records, case_study, source)
+        _, result = case_study_linkage(case_study, source)  # the interoperability page's links
     except MissingKeyError:
         if source == "synthetic":
             raise
         return records, None
+    return attach_links(records, result), result
 
 
 def linkage_text(ch, lang: str = "es", linkage=None) -> str:

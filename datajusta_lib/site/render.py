@@ -176,21 +176,18 @@ def render_site(
 
         commit = git_commit()
         clock.mark("git commit")
+        n_jobs = jobs or default_jobs()
         done: dict[str, dict] = {}
         if todo:
             out.line(
-                f"Rendering {len(todo)} of {len(plan)} pages with {min(jobs or default_jobs(), len(todo))} workers…"
+                f"Rendering {len(todo)} of {len(plan)} pages with {min(n_jobs, len(todo))} workers…"
             )
             tasks = _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force)
             for t in tasks:
                 t.warm, t.cell_timeout = warm_kernels, cell_timeout
             out.total = len(tasks)
             run = dict(
-                jobs=jobs or default_jobs(),
-                warm=warm_kernels,
-                workdir=outputs / "cache",
-                out=out,
-                clock=clock,
+                jobs=n_jobs, warm=warm_kernels, workdir=outputs / "cache", out=out, clock=clock
             )
             done = _execute_site_readers_last(
                 tasks, plan, site_readers, keys, metas, previous, cache, site_dir, run
@@ -202,13 +199,7 @@ def render_site(
             source=source,
             fp=fp,
             started=started,
-            options={
-                "only": only,
-                "lang": lang,
-                "force": force,
-                "jobs": jobs or default_jobs(),
-                "warm_kernels": warm_kernels,
-            },
+            options=dict(only=only, lang=lang, force=force, jobs=n_jobs, warm_kernels=warm_kernels),
             site_key=site_key,
             checks=checks,
             clock=clock,

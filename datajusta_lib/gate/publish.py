@@ -312,11 +312,31 @@ def gate_counts(
             name=name,
         )
     )
+    result, verification = _suppressed_counts(table, name=name, k=k, rounding=rounding, link=link)
+    shown = result.values if rounding is None else _rounded_counts(result, name, k, rounding)
+    frame = dc._display_frame(table, shown, result.suppressed)
+    if not total_row:
+        frame = frame.iloc[:-1]
+    gate = _counts_gate_record(table, result, verification, k=k, rounding=rounding, link=link)
+    if not total_row:
+        gate["total_row"] = False  # rows of different units: no total across them
+    return GatedCounts.create(
+        name=name,
+        kind="counts",
+        frame=frame,
+        gate=gate,
+        table_spec=table,
+        result=result,
+        shown=shown,
+    )
+
+
+def _suppressed_counts(table: dc.CountTable, *, name: str, k: int, rounding, link):
+    """Suppress the small cells (jointly with the page's other tables when ``link``) and
+    verify that no hidden cell can be recovered; returns (result, verification)."""
     result = dc.suppress(table.structure(), table.augmented(), k)
     page_note = None
     if link is not None:
-        from . import linked
-
         if rounding is not None:
             raise dc.DisclosureError(f"table {name!r}: a linked table cannot be rounded")
         result, page_note = linked.protect_counts(name, table, result, link)
@@ -325,20 +345,26 @@ def gate_counts(
         verification["page"] = page_note
     if not verification["all_protected"]:  # dc.suppress() guarantees it; never publish otherwise
         raise dc.DisclosureError(f"table {name!r}: a hidden cell could be recovered")
-    shown = result.values
-    if rounding is not None:
-        if isinstance(rounding, bool) or not isinstance(rounding, int) or rounding < 2:
-            raise dc.DisclosureError(f"rounding must be an integer base >= 2, got {rounding!r}")
-        shown = dc.round_to_base(result.values, rounding)
-        bad = (~result.suppressed) & (shown >= 1) & (shown <= k - 1)
-        if bad.any():
-            raise dc.DisclosureError(
-                f"table {name!r}: rounding to base {rounding} shows a count below k={k}; "
-                "use a base that divides k"
-            )
-    frame = dc._display_frame(table, shown, result.suppressed)
-    if not total_row:
-        frame = frame.iloc[:-1]
+    return result, verification
+
+
+def _rounded_counts(result, name: str, k: int, rounding) -> np.ndarray:
+    """The visible counts rounded to ``rounding``; refused when rounding would show a count
+    below k (a base that does not divide k)."""
+    if isinstance(rounding, bool) or not isinstance(rounding, int) or rounding < 2:
+        raise dc.DisclosureError(f"rounding must be an integer base >= 2, got {rounding!r}")
+    shown = dc.round_to_base(result.values, rounding)
+    bad = (~result.suppressed) & (shown >= 1) & (shown <= k - 1)
+    if bad.any():
+        raise dc.DisclosureError(
+            f"table {name!r}: rounding to base {rounding} shows a count below k={k}; "
+            "use a base that divides k"
+        )
+    return shown
+
+
+def _counts_gate_record(table: dc.CountTable, result, verification, *, k, rounding, link) -> dict:
+    """The gate record a counts table is stamped with (what was hidden, how, and the proof)."""
     gate = {
         "passed": True,
         "rule": "small_cell_suppression",
@@ -359,17 +385,7 @@ def gate_counts(
     }
     if link is not None:
         gate["link"] = link.to_json()
-    if not total_row:
-        gate["total_row"] = False  # rows of different units: no total across them
-    return GatedCounts.create(
-        name=name,
-        kind="counts",
-        frame=frame,
-        gate=gate,
-        table_spec=table,
-        result=result,
-        shown=shown,
-    )
+    return gate
 
 
 def gate_estimates(
@@ -400,47 +416,15 @@ def gate_estimates(
         if label_columns is not None
         else [c for c in df.columns if c not in observed and dc._is_label_column(df[c])]
     )
-    hide = np.zeros(len(df), dtype=bool)
-    checks = []
-    for col in observed:
-        counts = dc._as_counts(df[[col]], f"{name}.{col}")[:, 0]
-        res = dc.suppress(dc.structure_1d(len(counts)), np.append(counts, counts.sum()), k)
-        hide |= res.suppressed[:-1]
-        checks.append(col)
+    hide = _rows_to_hide(df, name, observed, k)
     # one observed column: a hidden row holds at least 1 record in it (zeros are shown);
     # with several, a row hidden for one column may hold 0 in another
     floor = dc.HIDDEN_FLOOR if len(observed) == 1 else 0
     page_note = None
     if link is not None:  # the tables of the page, jointly (see ``linked``)
         link = link.with_defaults(label_column=labels[0] if labels else None, observed=observed[0])
-        if link.label_column not in df.columns or link.observed not in observed:
-            raise dc.DisclosureError(
-                f"table {name!r}: the link's label column {link.label_column!r} or observed "
-                f"column {link.observed!r} is not a column of the table"
-            )
-        counts = dc._as_counts(df[[link.observed]], f"{name}.{link.observed}")[:, 0]
-        hide, page_note = linked.protect_rows(
-            name,
-            link,
-            [str(x) for x in df[link.label_column]],
-            counts,
-            hide,
-            k,
-            floor if len(observed) == 1 else 0,
-        )
-    # re-verify every observed column with the union pattern
-    for col in observed:
-        counts = dc._as_counts(df[[col]], f"{name}.{col}")[:, 0]
-        vals = np.append(counts, counts.sum())
-        known = np.where(np.append(hide, False), np.nan, vals)
-        primary = (vals >= 1) & (vals <= k - 1)
-        failing = dc.unprotected_cells(
-            dc.structure_1d(len(counts)), known, k, vals, primary, floor=floor
-        )
-        if failing:
-            raise dc.DisclosureError(
-                f"table {name!r}: hidden row {failing[0]} recoverable from {col!r}"
-            )
+        hide, page_note = _protect_linked_rows(df, name, link, observed, hide, k, floor)
+    _verify_hidden_rows(df, name, observed, hide, k, floor)
     out = df.reset_index(drop=True).astype(object)
     value_cols = [c for c in out.columns if c not in labels]
     out.loc[hide, value_cols] = dc.SUPPRESSED
@@ -462,6 +446,50 @@ def gate_estimates(
     if link is not None:
         gate["link"] = link.to_json()
     return out, gate
+
+
+def _observed_counts(df: pd.DataFrame, name: str, col: str) -> np.ndarray:
+    return dc._as_counts(df[[col]], f"{name}.{col}")[:, 0]
+
+
+def _rows_to_hide(df: pd.DataFrame, name: str, observed: list[str], k: int) -> np.ndarray:
+    """Rows hidden by small-cell (and complementary) suppression in any observed column,
+    each column a one-way table whose total is known."""
+    hide = np.zeros(len(df), dtype=bool)
+    for col in observed:
+        counts = _observed_counts(df, name, col)
+        res = dc.suppress(dc.structure_1d(len(counts)), np.append(counts, counts.sum()), k)
+        hide |= res.suppressed[:-1]
+    return hide
+
+
+def _protect_linked_rows(df, name: str, link, observed, hide, k: int, floor: int):
+    """Hide more rows where the page's other tables would reveal a hidden one; returns
+    (rows to hide, the note on the page's joint protection)."""
+    if link.label_column not in df.columns or link.observed not in observed:
+        raise dc.DisclosureError(
+            f"table {name!r}: the link's label column {link.label_column!r} or observed "
+            f"column {link.observed!r} is not a column of the table"
+        )
+    counts = _observed_counts(df, name, link.observed)
+    labels = [str(x) for x in df[link.label_column]]
+    return linked.protect_rows(name, link, labels, counts, hide, k, floor)
+
+
+def _verify_hidden_rows(df, name: str, observed, hide, k: int, floor: int) -> None:
+    """Re-verify every observed column with the final pattern: no hidden row recoverable."""
+    for col in observed:
+        counts = _observed_counts(df, name, col)
+        vals = np.append(counts, counts.sum())
+        known = np.where(np.append(hide, False), np.nan, vals)
+        primary = (vals >= 1) & (vals <= k - 1)
+        failing = dc.unprotected_cells(
+            dc.structure_1d(len(counts)), known, k, vals, primary, floor=floor
+        )
+        if failing:
+            raise dc.DisclosureError(
+                f"table {name!r}: hidden row {failing[0]} recoverable from {col!r}"
+            )
 
 
 def gated_sources(fig, counts) -> list:

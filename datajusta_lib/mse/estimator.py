@@ -35,8 +35,8 @@ from .data import (
     capture_histories,
     capture_histories_from_records,
 )
-from .models import Cells, Existence, ExistenceCache, Fit, build_design, check_existence
-from .select import DEFAULT_PTHRESH, METHODS, Spec, select
+from .models import Cells, Design, Existence, ExistenceCache, Fit, build_design, check_existence
+from .select import DEFAULT_PTHRESH, METHODS, Selection, Spec, select
 
 __all__ = [
     "MAX_LISTS",
@@ -196,6 +196,57 @@ def estimate(
 
         ch = _as_histories(data, lists, count, list_col, key_col)
         return estimate_lcmcr(ch, seed=seed, level=level, **lcmcr_options)
+    _check_options(
+        method=method,
+        lcmcr_options=lcmcr_options,
+        selection=selection,
+        interval=interval,
+        bootstrap=bootstrap,
+        level=level,
+        n_boot=n_boot,
+        pairs=pairs,
+    )
+    ch0 = _as_histories(data, lists, count, list_col, key_col)
+    ch, dropped = informative(ch0)
+    base = {
+        "lists": ch.lists,
+        "n_observed": ch.n_observed,
+        "list_sizes": ch0.list_sizes(),
+        "method": selection,
+        "pthresh": pthresh if selection == "stepwise" else None,
+        "level": level,
+        "dropped_lists": dropped,
+        "histories": ch,
+    }
+    notes = _input_notes(ch0)
+    settled = _settled_by_the_lists(ch0, ch, dropped, notes, base)
+    if settled is not None:
+        return settled
+
+    spec, cache, sel = _select_model(ch, selection, pthresh, pairs)
+    path = pd.DataFrame([{k: v for k, v in r.items() if k != "pairs"} for r in sel.path])
+    base |= {"selection_path": path, "skipped": pd.DataFrame(sel.skipped)}
+    if sel.fit is None:
+        return MSEResult(
+            ok=False, notes=notes, problem=_explain_failure(ch, spec, sel.existence), **base
+        )
+
+    res, final = _point_estimate(ch, sel.fit, level, notes, base)
+    if n_boot > 0 and interval != "wald":
+        boot_spec = _bootstrap_spec(spec, sel, final, reselect=reselect, top_models=top_models)
+        _bootstrap_interval(
+            res, ch, boot_spec, cache, n_boot=n_boot, kind=bootstrap, seed=seed, interval=interval
+        )
+    else:
+        res.interval, res.interval_method = res.wald_interval, "wald"
+    _extrapolation_notes(res, ch.n_observed)
+    return res
+
+
+def _check_options(
+    *, method, lcmcr_options, selection, interval, bootstrap, level, n_boot, pairs
+) -> None:
+    """Refuse options the log-linear estimate cannot honour, before reading the data."""
     if method != "loglinear":
         raise MSEInputError(f"method must be loglinear or lcmcr, got {method!r}")
     if lcmcr_options:
@@ -212,18 +263,11 @@ def estimate(
         raise MSEInputError(f"n_boot must be 0 or more, got {n_boot}")
     if selection == "fixed" and pairs is None:
         raise MSEInputError("selection='fixed' needs pairs, e.g. pairs=['A:B']")
-    ch0 = _as_histories(data, lists, count, list_col, key_col)
-    ch, dropped = informative(ch0)
-    base = {
-        "lists": ch.lists,
-        "n_observed": ch.n_observed,
-        "list_sizes": ch0.list_sizes(),
-        "method": selection,
-        "pthresh": pthresh if selection == "stepwise" else None,
-        "level": level,
-        "dropped_lists": dropped,
-        "histories": ch,
-    }
+
+
+def _input_notes(ch0: CaptureHistories) -> list[dict]:
+    """Notes on the input itself: what building the histories noted, lists without an
+    identifier, records that could not be linked."""
     notes: list[dict] = [dict(n) for n in ch0.notes]
     if ch0.dropped_lists:
         notes.append({"code": "lists_without_identifier", "lists": list(ch0.dropped_lists)})
@@ -231,6 +275,19 @@ def estimate(
         notes.append(
             {"code": "unlinked_records", "records": {k: v for k, v in ch0.unlinked.items() if v}}
         )
+    return notes
+
+
+def _settled_by_the_lists(
+    ch0: CaptureHistories,
+    ch: CaptureHistories,
+    dropped: dict[str, str],
+    notes: list[dict],
+    base: dict,
+) -> MSEResult | None:
+    """Note the dropped, non-overlapping and isolated lists; return the result when the lists
+    alone settle it (a list holds everyone, too few informative lists, no overlap at all),
+    None when a model has to be fitted. ``ch0``: all lists; ``ch``: the informative ones."""
     everyone = [name for name, reason in dropped.items() if reason == "holds_everyone"]
     if everyone:
         # Every observed person is on this list: the number on no list is estimated at 0 under
@@ -238,7 +295,7 @@ def estimate(
         # estimating from the others would estimate a total below the number observed.
         n = ch0.n_observed
         notes.append({"code": "list_holds_everyone", "list": everyone[0]})
-        base |= {"lists": ch0.lists, "n_observed": n, "histories": ch0, "dropped_lists": {}}
+        base = base | {"lists": ch0.lists, "n_observed": n, "histories": ch0, "dropped_lists": {}}
         return MSEResult(
             ok=True,
             dark=0.0,
@@ -264,24 +321,43 @@ def estimate(
         notes.append({"code": "isolated_list", "list": name})
     if not ch.cells.overlaps(ch.counts).any():
         return MSEResult(ok=False, notes=notes, problem={"code": "no_overlap_at_all"}, **base)
+    return None
 
-    cells, counts = ch.cells, ch.counts
+
+def _select_model(
+    ch: CaptureHistories, selection: str, pthresh: float, pairs
+) -> tuple[Spec, ExistenceCache, Selection]:
+    """Choose the model (the fixed one, or by ``selection``); returns its spec, the existence
+    cache (the bootstrap reuses it) and the selection."""
     spec = Spec(
         method=selection,
         pthresh=pthresh,
-        pairs=_parse_pairs(pairs, ch.lists, cells) if selection == "fixed" else (),
+        pairs=_parse_pairs(pairs, ch.lists, ch.cells) if selection == "fixed" else (),
     )
     cache = ExistenceCache()
-    sel = select(cells, counts, spec, cache, names=list(ch.lists))
-    path = pd.DataFrame([{k: v for k, v in r.items() if k != "pairs"} for r in sel.path])
-    skipped = pd.DataFrame(sel.skipped)
-    base |= {"selection_path": path, "skipped": skipped}
-    if sel.fit is None:
-        return MSEResult(
-            ok=False, notes=notes, problem=_explain_failure(ch, spec, sel.existence), **base
-        )
+    sel = select(ch.cells, ch.counts, spec, cache, names=list(ch.lists))
+    return spec, cache, sel
 
-    fit = sel.fit
+
+def _bootstrap_spec(
+    spec: Spec, sel: Selection, final: Design, *, reselect: bool, top_models: int
+) -> Spec:
+    """What each bootstrap replicate fits: the chosen model as it is (``reselect=False``),
+    the best ``top_models`` of an AIC/BIC ranking, or the same stepwise selection again."""
+    if not reselect:
+        return Spec(method="fixed", pairs=final.pair_idx)
+    if spec.method in ("aic", "bic"):
+        ranked = [r["pairs"] for r in sel.path][: max(1, top_models)]
+        return Spec(method=spec.method, candidates=tuple(ranked))
+    return spec
+
+
+def _point_estimate(
+    ch: CaptureHistories, fit: Fit, level: float, notes: list[dict], base: dict
+) -> tuple[MSEResult, Design]:
+    """The selected model's estimate with its Wald interval (conditional on the model), from
+    the statsmodels refit; returns the result (no interval yet) and the final design."""
+    cells, counts = ch.cells, ch.counts
     final = build_design(cells, fit.design.pair_idx, cells.overlaps(counts))
     glm = _statsmodels_check(final, counts, fit, notes)
     names = list(ch.lists)
@@ -289,7 +365,6 @@ def estimate(
     infinite = [f"{names[cells.pairs[k][0]]}:{names[cells.pairs[k][1]]}" for k in final.empty_idx]
     beta0, se0 = float(glm.params[0]), float(glm.bse[0])
     dark = float(np.exp(beta0))
-    total = ch.n_observed + dark
     z = norm.ppf(0.5 + level / 2)
     wald = (
         ch.n_observed + float(np.exp(beta0 - z * se0)),
@@ -300,50 +375,61 @@ def estimate(
         model_terms=terms,
         infinite_terms=infinite,
         dark=dark,
-        total=total,
+        total=ch.n_observed + dark,
         wald_interval=wald,
         notes=notes,
         fit=fit,
         glm=glm,
         **base,
     )
-    if n_boot > 0 and interval != "wald":
-        boot_spec = spec
-        if not reselect:
-            boot_spec = Spec(method="fixed", pairs=final.pair_idx)
-        elif selection in ("aic", "bic"):
-            ranked = [r["pairs"] for r in sel.path][: max(1, top_models)]
-            boot_spec = Spec(method=selection, candidates=tuple(ranked))
-        b = boot.run_bootstrap(
-            cells, counts, fit, boot_spec, n_boot=n_boot, kind=bootstrap, seed=seed, cache=cache
-        )
-        res.bootstrap = b
-        finite = b.usable  # unbounded replicates (+inf) count: they make the interval unbounded
-        if b.n_failed:
-            notes.append({"code": "bootstrap_failures", "failed": b.n_failed, "of": n_boot})
-        if b.n_infinite:
-            notes.append({"code": "bootstrap_infinite", "infinite": b.n_infinite, "of": n_boot})
-        if len(finite) < max(20, n_boot // 2):
-            notes.append({"code": "bootstrap_unreliable", "finite": len(finite)})
-            res.interval, res.interval_method = wald, "wald"
-        elif interval == "bca":
-            jack, weights = boot.jackknife(cells, counts, boot_spec, cache)
-            a = boot.acceleration(jack, weights)
-            lo, hi, z0 = boot.bca_interval(finite, total, a, level)
-            res.interval, res.interval_method = (lo, hi), "bca"
-            res.acceleration, res.bias_z0 = a, z0
-        else:
-            res.interval, res.interval_method = (
-                boot.percentile_interval(finite, level),
-                "percentile",
-            )
+    return res, final
+
+
+def _bootstrap_interval(
+    res: MSEResult,
+    ch: CaptureHistories,
+    boot_spec: Spec,
+    cache: ExistenceCache,
+    *,
+    n_boot: int,
+    kind: str,
+    seed: int | None,
+    interval: str,
+) -> None:
+    """Set ``res``'s interval from ``n_boot`` bootstrap replicates (BCa or percentile), or
+    the Wald interval, with a note, when too few replicates are usable."""
+    b = boot.run_bootstrap(
+        ch.cells, ch.counts, res.fit, boot_spec, n_boot=n_boot, kind=kind, seed=seed, cache=cache
+    )
+    res.bootstrap = b
+    notes = res.notes
+    finite = b.usable  # unbounded replicates (+inf) count: they make the interval unbounded
+    if b.n_failed:
+        notes.append({"code": "bootstrap_failures", "failed": b.n_failed, "of": n_boot})
+    if b.n_infinite:
+        notes.append({"code": "bootstrap_infinite", "infinite": b.n_infinite, "of": n_boot})
+    if len(finite) < max(20, n_boot // 2):
+        notes.append({"code": "bootstrap_unreliable", "finite": len(finite)})
+        res.interval, res.interval_method = res.wald_interval, "wald"
+    elif interval == "bca":
+        jack, weights = boot.jackknife(ch.cells, ch.counts, boot_spec, cache)
+        a = boot.acceleration(jack, weights)
+        lo, hi, z0 = boot.bca_interval(finite, res.total, a, res.level)
+        res.interval, res.interval_method = (lo, hi), "bca"
+        res.acceleration, res.bias_z0 = a, z0
     else:
-        res.interval, res.interval_method = wald, "wald"
-    if dark > EXTRAPOLATION_WARNING * ch.n_observed:
-        notes.append({"code": "extreme_extrapolation", "ratio": dark / ch.n_observed})
-    if res.interval and res.interval[1] > EXTRAPOLATION_WARNING * ch.n_observed:
-        notes.append({"code": "interval_unbounded", "upper": res.interval[1]})
-    return res
+        res.interval, res.interval_method = (
+            boot.percentile_interval(finite, res.level),
+            "percentile",
+        )
+
+
+def _extrapolation_notes(res: MSEResult, n_observed: int) -> None:
+    """Flag, never pass silently, a dark figure or an interval far beyond the observed."""
+    if res.dark > EXTRAPOLATION_WARNING * n_observed:
+        res.notes.append({"code": "extreme_extrapolation", "ratio": res.dark / n_observed})
+    if res.interval and res.interval[1] > EXTRAPOLATION_WARNING * n_observed:
+        res.notes.append({"code": "interval_unbounded", "upper": res.interval[1]})
 
 
 def _statsmodels_check(design, counts, fit: Fit, notes: list[dict]):

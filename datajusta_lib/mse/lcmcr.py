@@ -134,7 +134,11 @@ def _multinomial(rng, n, weights, order, out):
 @njit(cache=True)
 def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinning, warmup):
     """One chain. X: (P, J) 0/1 distinct observed patterns, freq: (P,) counts.
-    Returns (N draws, alpha draws, occupied classes per draw)."""
+    Returns (N draws, alpha draws, occupied classes per draw).
+
+    Each step of a sweep is its own compiled function (numba compiles them into this loop);
+    they draw from ``rng`` in the same order as one loop would, so a seed gives the same chain.
+    """
     P, J = X.shape
     n = 0
     for p in range(P):
@@ -145,16 +149,7 @@ def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinnin
         for k in range(K):
             log_l1[j, k] = math.log(lam_init[j, k])
             log_l0[j, k] = math.log1p(-lam_init[j, k])
-    # stick-breaking start with V ~ Beta(1, 1)
-    log_nu = np.empty(K)
-    acc = 0.0
-    for k in range(K - 1):
-        g1 = _log_gamma_draw(rng, 1.0)
-        g2 = _log_gamma_draw(rng, 1.0)
-        s = _log_add(g1, g2)
-        log_nu[k] = g1 - s + acc
-        acc += g2 - s
-    log_nu[K - 1] = acc
+    log_nu = _stick_breaking_start(rng, K)
     alpha = 0.3 / K
     n0 = 0
     count_z = np.zeros((P, K), dtype=np.int64)
@@ -172,71 +167,13 @@ def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinnin
     for it in range(total):
         # 1. classes of the observed, per distinct pattern (largest classes first)
         order = np.argsort(-log_nu)
-        for p in range(P):
-            mx = -np.inf
-            for k in range(K):
-                lp = log_nu[k]
-                for j in range(J):
-                    lp += log_l1[j, k] if X[p, j] == 1 else log_l0[j, k]
-                w[k] = lp
-                if lp > mx:
-                    mx = lp
-            for k in range(K):
-                w[k] = math.exp(w[k] - mx)
-            _multinomial(rng, freq[p], w, order, row)
-            for k in range(K):
-                count_z[p, k] = row[k]
+        _draw_observed_classes(rng, X, freq, log_nu, log_l1, log_l0, order, w, row, count_z)
         # 2. lambda | classes (the unobserved n0 are on no list)
-        for j in range(J):
-            for k in range(K):
-                s1[j, k] = 0
-                s0[j, k] = count0[k]
-        for p in range(P):
-            for k in range(K):
-                c = count_z[p, k]
-                if c:
-                    for j in range(J):
-                        if X[p, j] == 1:
-                            s1[j, k] += c
-                        else:
-                            s0[j, k] += c
-        for j in range(J):
-            for k in range(K):
-                a = _log_gamma_draw(rng, 1.0 + s1[j, k])
-                b = _log_gamma_draw(rng, 1.0 + s0[j, k])
-                c = _log_add(a, b)
-                log_l1[j, k] = a - c
-                log_l0[j, k] = b - c
+        _draw_lambda(rng, X, count_z, count0, s1, s0, log_l1, log_l0)
         # 3. stick-breaking weights | class sizes
-        for k in range(K):
-            nk[k] = count0[k]
-            for p in range(P):
-                nk[k] += count_z[p, k]
-        acc = 0.0
-        above = n + n0
-        for k in range(K - 1):
-            above -= nk[k]
-            g1 = _log_gamma_draw(rng, 1.0 + nk[k])
-            g2 = _log_gamma_draw(rng, alpha + above)
-            s = _log_add(g1, g2)
-            log_nu[k] = g1 - s + acc
-            acc += g2 - s
-        log_nu[K - 1] = acc
-        # 4. n0 | parameters: p(n0) ∝ C(n + n0 - 1, n0) p0^n0 (1 - p0)^n, prior 1/N
-        p0 = 0.0
-        for k in range(K):
-            lp = log_nu[k]
-            for j in range(J):
-                lp += log_l0[j, k]
-            w[k] = math.exp(lp)
-            p0 += w[k]
-        if p0 >= 1.0:
-            p0 = 1.0 - 1e-12
-        while True:  # negative binomial as a gamma–Poisson mixture
-            lam = rng.standard_gamma(float(n)) * p0 / (1.0 - p0)
-            n0 = rng.poisson(lam) if lam < 1e15 else N0_CAP * n + 1
-            if n0 <= N0_CAP * n:
-                break
+        _draw_weights(rng, count_z, count0, n + n0, alpha, nk, log_nu)
+        # 4. n0 | parameters; w becomes each class's probability of being on no list
+        n0 = _draw_n0(rng, log_nu, log_l0, n, w)
         # 5. classes of the unobserved
         _multinomial(rng, n0, w, order, count0)
         # 6. alpha | V (fixed during the warm-up, as the reference)
@@ -252,6 +189,112 @@ def _chain(rng, X, freq, K, a_alpha, b_alpha, lam_init, burnin, samples, thinnin
             out_kstar[kept] = ks
             kept += 1
     return out_N, out_alpha, out_kstar
+
+
+@njit(cache=True)
+def _stick_breaking_start(rng, K):
+    """Log stick-breaking weights to start from, with V ~ Beta(1, 1)."""
+    log_nu = np.empty(K)
+    acc = 0.0
+    for k in range(K - 1):
+        g1 = _log_gamma_draw(rng, 1.0)
+        g2 = _log_gamma_draw(rng, 1.0)
+        s = _log_add(g1, g2)
+        log_nu[k] = g1 - s + acc
+        acc += g2 - s
+    log_nu[K - 1] = acc
+    return log_nu
+
+
+@njit(cache=True)
+def _draw_observed_classes(rng, X, freq, log_nu, log_l1, log_l0, order, w, row, count_z):
+    """Step 1: ``count_z[p]`` ← how many people of pattern p are in each class."""
+    P, J = X.shape
+    K = log_nu.shape[0]
+    for p in range(P):
+        mx = -np.inf
+        for k in range(K):
+            lp = log_nu[k]
+            for j in range(J):
+                lp += log_l1[j, k] if X[p, j] == 1 else log_l0[j, k]
+            w[k] = lp
+            if lp > mx:
+                mx = lp
+        for k in range(K):
+            w[k] = math.exp(w[k] - mx)
+        _multinomial(rng, freq[p], w, order, row)
+        for k in range(K):
+            count_z[p, k] = row[k]
+
+
+@njit(cache=True)
+def _draw_lambda(rng, X, count_z, count0, s1, s0, log_l1, log_l0):
+    """Step 2: log capture probabilities (``log_l1``) and their complements (``log_l0``) per
+    list and class, given who is in which class; the unobserved are on no list."""
+    P, J = X.shape
+    K = count0.shape[0]
+    for j in range(J):
+        for k in range(K):
+            s1[j, k] = 0
+            s0[j, k] = count0[k]
+    for p in range(P):
+        for k in range(K):
+            c = count_z[p, k]
+            if c:
+                for j in range(J):
+                    if X[p, j] == 1:
+                        s1[j, k] += c
+                    else:
+                        s0[j, k] += c
+    for j in range(J):
+        for k in range(K):
+            a = _log_gamma_draw(rng, 1.0 + s1[j, k])
+            b = _log_gamma_draw(rng, 1.0 + s0[j, k])
+            c = _log_add(a, b)
+            log_l1[j, k] = a - c
+            log_l0[j, k] = b - c
+
+
+@njit(cache=True)
+def _draw_weights(rng, count_z, count0, N, alpha, nk, log_nu):
+    """Step 3: log stick-breaking weights given the class sizes ``nk`` (which it fills in)
+    of all ``N`` people, observed and not."""
+    P, K = count_z.shape
+    for k in range(K):
+        nk[k] = count0[k]
+        for p in range(P):
+            nk[k] += count_z[p, k]
+    acc = 0.0
+    above = N
+    for k in range(K - 1):
+        above -= nk[k]
+        g1 = _log_gamma_draw(rng, 1.0 + nk[k])
+        g2 = _log_gamma_draw(rng, alpha + above)
+        s = _log_add(g1, g2)
+        log_nu[k] = g1 - s + acc
+        acc += g2 - s
+    log_nu[K - 1] = acc
+
+
+@njit(cache=True)
+def _draw_n0(rng, log_nu, log_l0, n, w):
+    """Step 4: the number on no list, p(n0) ∝ C(n + n0 - 1, n0) p0^n0 (1 - p0)^n with the
+    prior 1/N and n0 ≤ N0_CAP × n; ``w[k]`` ← P(class k and on no list)."""
+    J, K = log_l0.shape
+    p0 = 0.0
+    for k in range(K):
+        lp = log_nu[k]
+        for j in range(J):
+            lp += log_l0[j, k]
+        w[k] = math.exp(lp)
+        p0 += w[k]
+    if p0 >= 1.0:
+        p0 = 1.0 - 1e-12
+    while True:  # negative binomial as a gamma–Poisson mixture
+        lam = rng.standard_gamma(float(n)) * p0 / (1.0 - p0)
+        n0 = rng.poisson(lam) if lam < 1e15 else N0_CAP * n + 1
+        if n0 <= N0_CAP * n:
+            return n0
 
 
 def _patterns(ch: CaptureHistories) -> tuple[np.ndarray, np.ndarray]:
@@ -489,19 +532,7 @@ def estimate_lcmcr(
     """Posterior of the population size under the latent-class model, with diagnostics."""
     import time
 
-    if not 0 < level < 1:
-        raise MSEInputError(f"level must be between 0 and 1, got {level}")
-    for name, v, low in (
-        ("K", K, 2),
-        ("chains", chains, 2),
-        ("samples", samples, 4),
-        ("thinning", thinning, 1),
-        ("burnin", burnin, 0),
-    ):
-        if int(v) != v or v < low:
-            raise MSEInputError(f"lcmcr: {name} must be an integer ≥ {low}, got {v!r}")
-    if a_alpha <= 0 or b_alpha <= 0:
-        raise MSEInputError(f"lcmcr: a_alpha and b_alpha must be > 0, got {a_alpha}, {b_alpha}")
+    _check_settings(level, K, a_alpha, b_alpha, chains, burnin, samples, thinning)
     X, freq = _patterns(ch)
     if len(ch.lists) < 2 or freq.sum() == 0:
         raise MSEInputError("lcmcr: needs at least two lists and one observed person")
@@ -525,17 +556,15 @@ def estimate_lcmcr(
     draws = out["N"]
     tail = round((1 - level) / 2, 10)
     probs = (tail, 0.5, 1 - tail)
-    q = {p: float(np.quantile(draws, p)) for p in probs}
     rhat = split_rhat(draws)
     eb, et = ess_bulk(draws), ess_tail(draws)
     need = ESS_MIN_PER_CHAIN * chains
     converged = bool(np.isfinite(rhat) and rhat < RHAT_MAX and eb >= need and et >= need)
-    n = int(freq.sum())
     res = LCMCRResult(
         ok=converged,
         converged=converged,
         lists=tuple(ch.lists),
-        n_observed=n,
+        n_observed=int(freq.sum()),
         list_sizes=ch.list_sizes(),
         draws=draws,
         settings=settings,
@@ -544,7 +573,7 @@ def estimate_lcmcr(
         ess_bulk=eb,
         ess_tail=et,
         chain_medians=[float(np.median(c)) for c in draws],
-        quantiles=q,
+        quantiles={p: float(np.quantile(draws, p)) for p in probs},
         mcse={p: mcse_quantile(draws, p) for p in probs},
         mean=float(draws.mean()),
         level=level,
@@ -552,22 +581,46 @@ def estimate_lcmcr(
         alpha_draws=out["alpha"],
         notes=[dict(x) for x in ch.notes],
     )
-    if converged:
+    _conclude(res, tail, need)
+    return res
+
+
+def _check_settings(level, K, a_alpha, b_alpha, chains, burnin, samples, thinning) -> None:
+    """Refuse settings the sampler cannot run with, naming the setting."""
+    if not 0 < level < 1:
+        raise MSEInputError(f"level must be between 0 and 1, got {level}")
+    for name, v, low in (
+        ("K", K, 2),
+        ("chains", chains, 2),
+        ("samples", samples, 4),
+        ("thinning", thinning, 1),
+        ("burnin", burnin, 0),
+    ):
+        if int(v) != v or v < low:
+            raise MSEInputError(f"lcmcr: {name} must be an integer ≥ {low}, got {v!r}")
+    if a_alpha <= 0 or b_alpha <= 0:
+        raise MSEInputError(f"lcmcr: a_alpha and b_alpha must be > 0, got {a_alpha}, {b_alpha}")
+
+
+def _conclude(res: LCMCRResult, tail: float, need: int) -> None:
+    """Converged chains give the median and the equal-tailed interval (``tail`` in each
+    tail); otherwise the result says why there is no number (``need``: the ESS required)."""
+    q, n = res.quantiles, res.n_observed
+    if res.converged:
         res.total = q[0.5]
         res.dark = q[0.5] - n
         res.interval = (q[tail], q[1 - tail])
-        if (draws >= N0_CAP * n + n).mean() > 0.01:
+        if (res.draws >= N0_CAP * n + n).mean() > 0.01:
             res.notes.append({"code": "n0_cap_reached", "cap": N0_CAP * n})
     else:
         res.problem = {
             "code": "not_converged",
-            "rhat": rhat,
-            "ess_bulk": eb,
-            "ess_tail": et,
+            "rhat": res.rhat,
+            "ess_bulk": res.ess_bulk,
+            "ess_tail": res.ess_tail,
             "needed_ess": need,
             "chain_medians": res.chain_medians,
         }
-    return res
 
 
 def _decimals(x: float, digits: int, lang: str) -> str:

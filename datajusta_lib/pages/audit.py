@@ -889,24 +889,48 @@ def checklist(
     codebooks and the configuration (the principles and where each is checked:
     docs/data_justice.md)."""
     k = dc.resolve_k(k)
-    items: list[Item] = []
-    fields = field_findings(case_study)
+    items = [
+        _minimum_data_item(case_study, lang),
+        _sensitive_needed_item(case_study, lang),
+        _identifiers_item(records, lang),
+        _rejected_kept_item(records, lang, k),
+        _lineage_item(records, lang),
+    ]
+    gov = governance_findings(case_study)
+    items += _governance_items(gov)
+    # the project's own purpose is stated
+    items.append(Item("purpose_stated", "met", {"needed": len(purpose(case_study)["needed"])}))
+    wired = site_checks_wired()
+    items.append(_small_counts_item(wired, lang, k))
+    found = site_problems(case_study, site) if check_site else None
+    items.append(_published_identifiers_item(found, wired, lang, site))
+    items.append(_microdata_item(case_study, records, lang, k))
+    if source == "synthetic":
+        items.append(_synthetic_labelled_item())
+    items.append(_figures_sourced_item(case_study))
+    items.append(_accountability_channel_item(gov))
+    return items
 
-    # 1. collect no more than the minimum
+
+# The checklist items, one helper each, in the order of the checklist.
+def _minimum_data_item(case_study: str, lang: str) -> Item:
+    """Collect no more than the minimum: fields delivered beyond (or finer than) the purpose."""
+    fields = field_findings(case_study)
     excess = sorted({(f.institution, x) for f in fields for x in (*f.excess, *f.finer)})
     inst_excess = sorted({i for i, _ in excess})
-    items.append(
-        Item(
-            "minimum_data",
-            "attention" if excess else "met",
-            {
-                "n": len(excess),
-                "institutions": _join([_inst(i, lang) for i in inst_excess], lang),
-                "dropped": sum(len(f.dropped) for f in fields),
-            },
-        )
+    return Item(
+        "minimum_data",
+        "attention" if excess else "met",
+        {
+            "n": len(excess),
+            "institutions": _join([_inst(i, lang) for i in inst_excess], lang),
+            "dropped": sum(len(f.dropped) for f in fields),
+        },
     )
-    # 2. sensitive data only where the purpose needs it
+
+
+def _sensitive_needed_item(case_study: str, lang: str) -> Item:
+    """Sensitive data only where the purpose (or the disaggregation) needs them."""
     need = set(purpose(case_study)["needed"])
     sens = sensitive_findings(case_study)
     unneeded = sorted(
@@ -921,14 +945,15 @@ def checklist(
             and v != NAME_FIELD
         }
     )
-    items.append(
-        Item(
-            "sensitive_needed",
-            "attention" if unneeded else "met",
-            {"fields": _join([field_name(f, lang) for f in unneeded], lang), "n": len(unneeded)},
-        )
+    return Item(
+        "sensitive_needed",
+        "attention" if unneeded else "met",
+        {"fields": _join([field_name(f, lang) for f in unneeded], lang), "n": len(unneeded)},
     )
-    # 3. direct identifiers never leave ingestion
+
+
+def _identifiers_item(records: pd.DataFrame, lang: str) -> Item:
+    """Direct identifiers never leave ingestion: no extra column, keys are hashes, no name."""
     from ..core.contracts import RECORD_COLUMNS
     from ..gate.scanner import default_name_index, scan_frame
 
@@ -938,19 +963,20 @@ def checklist(
     text_cols = [c for c in records.columns if c not in ("person_key", "source_file", "record_id")]
     hits = scan_frame(records[text_cols], names=default_name_index())
     ok = not extra_cols and bad_keys == 0 and not hits and NAME_FIELD not in records.columns
-    items.append(
-        Item(
-            "identifiers_pseudonymised",
-            "met" if ok else "not_met",
-            {
-                "keys": num(len(keys), lang, 0),
-                "bad_keys": bad_keys,
-                "hits": len(hits),
-                "columns": _join(extra_cols, lang),
-            },
-        )
+    return Item(
+        "identifiers_pseudonymised",
+        "met" if ok else "not_met",
+        {
+            "keys": num(len(keys), lang, 0),
+            "bad_keys": bad_keys,
+            "hits": len(hits),
+            "columns": _join(extra_cols, lang),
+        },
     )
-    # 4. rejected rows kept with their reason; accepted + rejected = read
+
+
+def _rejected_kept_item(records: pd.DataFrame, lang: str, k: int) -> Item:
+    """Rejected rows kept with their reason; accepted + rejected = read."""
     ing = ingestion_counts(records)
     balanced = (
         bool(((ing["accepted"] + ing["rejected"]) == ing["read"]).all()) if len(ing) else False
@@ -963,28 +989,30 @@ def checklist(
         and ing.set_index("institution")["accepted"].reindex(sorted(ing["institution"])).sum()
         == len(records)
     )
-    items.append(
-        Item(
-            "rejected_kept",
-            "met" if balanced and accepted_match else "not_met",
-            {
-                "read": num(int(ing["read"].sum()), lang, 0),
-                "rejected": _fewer(int(ing["rejected"].sum()), k, lang),
-                "institutions": len(ing),
-            },
-        )
+    return Item(
+        "rejected_kept",
+        "met" if balanced and accepted_match else "not_met",
+        {
+            "read": num(int(ing["read"].sum()), lang, 0),
+            "rejected": _fewer(int(ing["rejected"].sum()), k, lang),
+            "institutions": len(ing),
+        },
     )
-    # 5. lineage: every record says where it came from
+
+
+def _lineage_item(records: pd.DataFrame, lang: str) -> Item:
+    """Lineage: every record says which file and row it came from."""
     lineage = records[["source_file", "source_row"]].notna().all(axis=1)
-    items.append(
-        Item(
-            "lineage",
-            "met" if bool(lineage.all()) else "not_met",
-            {"pct": num(100 * float(lineage.mean()) if len(records) else 0.0, lang)},
-        )
+    return Item(
+        "lineage",
+        "met" if bool(lineage.all()) else "not_met",
+        {"pct": num(100 * float(lineage.mean()) if len(records) else 0.0, lang)},
     )
-    # 6-9. consent, purpose, retention, access: recorded in the codebooks?
-    gov = governance_findings(case_study)
+
+
+def _governance_items(gov: pd.DataFrame) -> list[Item]:
+    """Consent, purpose, retention, access: recorded in the codebooks?"""
+    items = []
     for item in GOVERNANCE_ITEMS:
         recorded = int((gov[item] == "recorded").sum())
         mentioned = int((gov[item] == "mentioned_in_notes").sum())
@@ -1000,81 +1028,84 @@ def checklist(
                 {"recorded": recorded, "mentioned": mentioned, "total": len(gov)},
             )
         )
-    # 10. the project's own purpose is stated
-    items.append(Item("purpose_stated", "met", {"needed": len(purpose(case_study)["needed"])}))
-    # 11. small counts suppressed before publication (configuration + the last site)
-    wired = site_checks_wired()
-    items.append(
-        Item(
-            "small_counts_suppressed",
-            "met" if wired["disclosure"] else "attention",
-            {"k": k, "wired": text("yes" if wired["disclosure"] else "no", lang)},
-        )
+    return items
+
+
+def _small_counts_item(wired: dict[str, bool], lang: str, k: int) -> Item:
+    """Small counts suppressed before publication (the configuration; the site: next item)."""
+    return Item(
+        "small_counts_suppressed",
+        "met" if wired["disclosure"] else "attention",
+        {"k": k, "wired": text("yes" if wired["disclosure"] else "no", lang)},
     )
-    # 12. no identifier on the published pages
-    found = site_problems(case_study, site) if check_site else None
+
+
+def _published_identifiers_item(
+    found: tuple | None, wired: dict[str, bool], lang: str, site: Path | None
+) -> Item:
+    """No identifier on the published pages; ``found`` is ``site_problems``' answer, None
+    when the site was not checked (or not rendered)."""
     if found is None:
-        items.append(
-            Item(
-                "no_identifiers_published",
-                "not_available",
-                {"wired": text("yes" if wired["scanner"] else "no", lang)},
-            )
+        return Item(
+            "no_identifiers_published",
+            "not_available",
+            {"wired": text("yes" if wired["scanner"] else "no", lang)},
         )
-    else:
-        n_pages, disc, idents = found
-        status = "met" if not disc and not idents and wired["scanner"] else "not_met"
-        items.append(
-            Item(
-                "no_identifiers_published",
-                status,
-                {
-                    "pages": n_pages,
-                    "identifiers": len(idents),
-                    "disclosure": len(disc),
-                    "when": site_render_time(site) or "—",
-                    "wired": text("yes" if wired["scanner"] else "no", lang),
-                },
-            )
-        )
-    # 13. record-level outputs refused; how exposed the microdata would be
+    n_pages, disc, idents = found
+    status = "met" if not disc and not idents and wired["scanner"] else "not_met"
+    return Item(
+        "no_identifiers_published",
+        status,
+        {
+            "pages": n_pages,
+            "identifiers": len(idents),
+            "disclosure": len(disc),
+            "when": site_render_time(site) or "—",
+            "wired": text("yes" if wired["scanner"] else "no", lang),
+        },
+    )
+
+
+def _microdata_item(case_study: str, records: pd.DataFrame, lang: str, k: int) -> Item:
+    """Record-level outputs refused; the evidence is how exposed the microdata would be."""
     risk = reidentification(case_study, records, k)
     n = sum(r.records for r in risk)
     unique = sum(r.unique for r in risk)
-    items.append(
-        Item(
-            "microdata_not_published",
-            "met",
-            {"pct_unique": num(100 * unique / n if n else 0.0, lang), "k": k},
-        )
+    return Item(
+        "microdata_not_published",
+        "met",
+        {"pct_unique": num(100 * unique / n if n else 0.0, lang), "k": k},
     )
-    # 14. synthetic data labelled as such
-    if source == "synthetic":
-        meta_path = synthetic_dir() / "metadata.json"
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            meta = {}
-        labelled = bool(meta.get("synthetic")) and "synthetic" in str(synthetic_dir()).lower()
-        items.append(
-            Item("synthetic_labelled", "met" if labelled else "not_met", {"path": "data/synthetic"})
-        )
-    # 15. narratives true, not fabricated: every published figure carries its source
+
+
+def _synthetic_labelled_item() -> Item:
+    """Synthetic data labelled as such, in their metadata and in their path."""
+    meta_path = synthetic_dir() / "metadata.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        meta = {}
+    labelled = bool(meta.get("synthetic")) and "synthetic" in str(synthetic_dir()).lower()
+    return Item("synthetic_labelled", "met" if labelled else "not_met", {"path": "data/synthetic"})
+
+
+def _figures_sourced_item(case_study: str) -> Item:
+    """Narratives true, not fabricated: every published figure carries its source."""
     from ..ingest.published import published_figures
 
     figs = published_figures(case_study)
     sourced = figs["source_url"].astype(str).str.match(r"^https?://").all() if len(figs) else True
-    items.append(Item("figures_sourced", "met" if sourced else "not_met", {"n": len(figs)}))
-    # 16. accountability to the people in the data: a channel recorded?
+    return Item("figures_sourced", "met" if sourced else "not_met", {"n": len(figs)})
+
+
+def _accountability_channel_item(gov: pd.DataFrame) -> Item:
+    """Accountability to the people in the data: a channel (access) recorded everywhere?"""
     channel = int((gov["access"] == "recorded").sum())
-    items.append(
-        Item(
-            "accountability_channel",
-            "met" if channel == len(gov) and len(gov) else "not_recorded",
-            {"recorded": channel, "total": len(gov)},
-        )
+    return Item(
+        "accountability_channel",
+        "met" if channel == len(gov) and len(gov) else "not_recorded",
+        {"recorded": channel, "total": len(gov)},
     )
-    return items
 
 
 def checklist_table(items: list[Item], lang: str) -> PublishedTable:

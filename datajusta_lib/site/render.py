@@ -138,7 +138,7 @@ def render_site(
     ``reports_file`` may also be a list of ``Report`` (ad-hoc reports, ``report``), which
     render with ``prune_cache=False`` so as not to prune the site's cache entries.
     """
-    from .output import read_manifest, recover, render_lock, write_json
+    from .output import read_manifest, recover, render_lock
 
     t0 = time.perf_counter()
     clock = _Clock()
@@ -160,23 +160,9 @@ def render_site(
         ensure_writable(outputs / "cache", site_dir.parent)
         for note in [*lock_notes, *recover(site_dir)]:
             out.note(note)
-        hasher = FileHasher(outputs / "cache" / "hashes.json")
-        fp = fingerprints(hasher, source, kernel_argv())
-        nb_sha = {r.id: hasher.file(r.notebook) for r in reports}
-        hasher.save()
-        inputs = {p.relpath: page_inputs(p, nb_sha[p.report.id], fp) for p in plan}
-        keys = {rel: page_key(i) for rel, i in inputs.items()}
-        # Pages that read the site (the audit) depend on every other page: their key includes
-        # the others' keys, so they are re-rendered whenever any other page changes.
+        fp, nb_sha = _fingerprint_inputs(outputs, reports, source)
         site_readers = {p.relpath for p in plan if "site" in p.report.data}
-        others = hashlib.sha256(
-            json.dumps(
-                {r: k for r, k in keys.items() if r not in site_readers}, sort_keys=True
-            ).encode()
-        ).hexdigest()
-        for rel in site_readers:
-            inputs[rel]["site pages"] = others
-            keys[rel] = page_key(inputs[rel])
+        inputs, keys = _page_keys(plan, nb_sha, fp, site_readers)
         cache = PageCache(outputs / "cache" / "pages")
         metas = {rel: cache.get(key, fp) for rel, key in keys.items()}
         todo = [p for p in plan if p.relpath in chosen and (force or metas[p.relpath] is None)]
@@ -186,69 +172,38 @@ def render_site(
         clock.mark("plan and hashes")
 
         if not todo and _up_to_date(previous, site_key, site_dir):
-            from .guard import make_public
-
-            if site_dir.stat().st_mode & 0o755 != 0o755:  # published 0700 by an older version
-                make_public(site_dir)
-            result.up_to_date = True
-            result.reused = sorted(keys)
-            result.manifest = previous
-            result.seconds = time.perf_counter() - t0
-            out.line(
-                f"Site is up to date: {len(keys)} pages unchanged ({site_dir}) [{result.seconds:.2f} s]"
-            )
-            return result
+            return _site_unchanged(result, previous, keys, t0, out)
 
         commit = git_commit()
         clock.mark("git commit")
+        n_jobs = jobs or default_jobs()
         done: dict[str, dict] = {}
         if todo:
             out.line(
-                f"Rendering {len(todo)} of {len(plan)} pages with {min(jobs or default_jobs(), len(todo))} workers…"
+                f"Rendering {len(todo)} of {len(plan)} pages with {min(n_jobs, len(todo))} workers…"
             )
             tasks = _tasks(todo, inputs, keys, nb_sha, fp, commit, cache, previous, force)
             for t in tasks:
                 t.warm, t.cell_timeout = warm_kernels, cell_timeout
-            first = [t for t in tasks if t.page.relpath not in site_readers]
-            then = [t for t in tasks if t.page.relpath in site_readers]
             out.total = len(tasks)
-            run = dict(jobs=jobs or default_jobs(), warm=warm_kernels, out=out, clock=clock)
-            if first:
-                done = _execute(first, workdir=outputs / "cache", **run)
-            if then:
-                # The site readers read the new site: the other pages, assembled in a preview.
-                others = [p for p in plan if p.relpath not in site_readers]
-                preview = _records(others, keys, metas, done, previous, cache)
-                with tempfile.TemporaryDirectory(dir=outputs / "cache") as tmp:
-                    _copy_pages(Path(tmp), preview, others, site_dir, cache)
-                    write_json(
-                        Path(tmp) / "manifest.json", {"render_finished": _now(), "pages": preview}
-                    )
-                    for t in then:
-                        t.env = {SITE_ENV: tmp}
-                    done |= _execute(then, workdir=outputs / "cache", **run)
+            run = dict(
+                jobs=n_jobs, warm=warm_kernels, workdir=outputs / "cache", out=out, clock=clock
+            )
+            done = _execute_site_readers_last(
+                tasks, plan, site_readers, keys, metas, previous, cache, site_dir, run
+            )
         records = _records(plan, keys, metas, done, previous, cache)
-        manifest = {
-            "generator": f"datajusta {__version__}",
-            "library_version": __version__,
-            "commit": commit,
-            "source": source,
-            "library_fingerprint": fp.library,
-            "environment_fingerprint": fp.environment,
-            "data_hashes": fp.data,
-            "render_started": started,
-            "options": {
-                "only": only,
-                "lang": lang,
-                "force": force,
-                "jobs": jobs or default_jobs(),
-                "warm_kernels": warm_kernels,
-            },
-            "site_key": site_key,
-            "checks": [_check_name(c) for c in checks],
-            "timings": clock.times,
-            "pages": records,
-        }
+        manifest = _manifest(
+            records,
+            commit=commit,
+            source=source,
+            fp=fp,
+            started=started,
+            options=dict(only=only, lang=lang, force=force, jobs=n_jobs, warm_kernels=warm_kernels),
+            site_key=site_key,
+            checks=checks,
+            clock=clock,
+        )
         problems = _publish(site_dir, plan, records, manifest, cache, checks, previous, clock)
         _fill_result(result, records, problems, manifest)
         if prune_cache:
@@ -259,6 +214,96 @@ def render_site(
 
 
 # ----------------------------------------------------------------------------- steps
+def _fingerprint_inputs(outputs: Path, reports, source: str):
+    """The content fingerprints every page key includes, and each report's notebook hash
+    (file hashes are remembered in ``outputs/cache/hashes.json``)."""
+    hasher = FileHasher(outputs / "cache" / "hashes.json")
+    fp = fingerprints(hasher, source, kernel_argv())
+    nb_sha = {r.id: hasher.file(r.notebook) for r in reports}
+    hasher.save()
+    return fp, nb_sha
+
+
+def _page_keys(plan: list[Page], nb_sha: dict, fp, site_readers: set[str]):
+    """Each page's cache inputs and key: ``(inputs, keys)`` by page path."""
+    inputs = {p.relpath: page_inputs(p, nb_sha[p.report.id], fp) for p in plan}
+    keys = {rel: page_key(i) for rel, i in inputs.items()}
+    # Pages that read the site (the audit) depend on every other page: their key includes
+    # the others' keys, so they are re-rendered whenever any other page changes.
+    others = hashlib.sha256(
+        json.dumps(
+            {r: k for r, k in keys.items() if r not in site_readers}, sort_keys=True
+        ).encode()
+    ).hexdigest()
+    for rel in site_readers:
+        inputs[rel]["site pages"] = others
+        keys[rel] = page_key(inputs[rel])
+    return inputs, keys
+
+
+def _site_unchanged(result: RenderResult, previous: dict, keys: dict, t0: float, out):
+    """Nothing to render and the site holds exactly these pages: say so and stop."""
+    from .guard import make_public
+
+    site_dir = result.site_dir
+    if site_dir.stat().st_mode & 0o755 != 0o755:  # published 0700 by an older version
+        make_public(site_dir)
+    result.up_to_date = True
+    result.reused = sorted(keys)
+    result.manifest = previous
+    result.seconds = time.perf_counter() - t0
+    out.line(
+        f"Site is up to date: {len(keys)} pages unchanged ({site_dir}) [{result.seconds:.2f} s]"
+    )
+    return result
+
+
+def _execute_site_readers_last(
+    tasks, plan, site_readers, keys, metas, previous, cache, site_dir: Path, run: dict
+) -> dict[str, dict]:
+    """Execute the tasks: first the ordinary pages, then the pages that read the site (the
+    audit), against a preview of the new site assembled from the others. ``run``: the
+    keyword arguments of ``_execute``."""
+    from .output import write_json
+
+    first = [t for t in tasks if t.page.relpath not in site_readers]
+    then = [t for t in tasks if t.page.relpath in site_readers]
+    done: dict[str, dict] = {}
+    if first:
+        done = _execute(first, **run)
+    if then:
+        # The site readers read the new site: the other pages, assembled in a preview.
+        others = [p for p in plan if p.relpath not in site_readers]
+        preview = _records(others, keys, metas, done, previous, cache)
+        with tempfile.TemporaryDirectory(dir=run["workdir"]) as tmp:
+            _copy_pages(Path(tmp), preview, others, site_dir, cache)
+            write_json(Path(tmp) / "manifest.json", {"render_finished": _now(), "pages": preview})
+            for t in then:
+                t.env = {SITE_ENV: tmp}
+            done |= _execute(then, **run)
+    return done
+
+
+def _manifest(records, *, commit, source, fp, started, options, site_key, checks, clock) -> dict:
+    """The site's ``manifest.json`` (``_publish`` adds ``render_finished``); ``timings`` is
+    the clock's own dict, so the phases still to come are recorded in it."""
+    return {
+        "generator": f"datajusta {__version__}",
+        "library_version": __version__,
+        "commit": commit,
+        "source": source,
+        "library_fingerprint": fp.library,
+        "environment_fingerprint": fp.environment,
+        "data_hashes": fp.data,
+        "render_started": started,
+        "options": options,
+        "site_key": site_key,
+        "checks": [_check_name(c) for c in checks],
+        "timings": clock.times,
+        "pages": records,
+    }
+
+
 def _site_key(keys: dict, fp, checks: list, source: str) -> str:
     recipe = {
         "pages": keys,

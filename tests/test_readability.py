@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 LIBRARY = Path(__file__).resolve().parents[1] / "datajusta_lib"
-MAX_FUNCTION_LINES = 90  # the longest left is a numba kernel or a declarative table
+MAX_FUNCTION_LINES = 100  # signature and docstring included
 
 
 def long_functions(library: Path = LIBRARY, limit: int = MAX_FUNCTION_LINES) -> list[str]:

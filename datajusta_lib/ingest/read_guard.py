@@ -137,17 +137,7 @@ def _quoted_record(
             if j + 1 >= n
             else f"within {MAX_RECORD_LINES} lines (lines {no}-{first_line + j})"
         )
-        return (
-            None,
-            j,
-            unparsed_row(
-                file,
-                no,
-                "unbalanced_quote",
-                f'a quote (") opened on line {no} is not closed {where}; this line is '
-                "set aside and the lines after it are read on their own",
-            ),
-        )
+        return None, j, _unbalanced(file, no, f"is not closed {where}")
     rec = _split("\n".join(lines[i : j + 1]), delim)
     # a line in between with a whole row's delimiters was most likely a row of its own
     swallowed = [first_line + k for k in range(i + 1, j + 1) if lines[k].count(delim) >= width - 1]
@@ -157,18 +147,18 @@ def _quoted_record(
             if swallowed
             else f"together they make {len(rec)} fields, the header has {width}"
         )
-        return (
-            None,
-            j,
-            unparsed_row(
-                file,
-                no,
-                "unbalanced_quote",
-                f'a quote (") opened on line {no} closes on line {first_line + j}, but {why}; '
-                "this line is set aside and the lines after it are read on their own",
-            ),
-        )
+        return None, j, _unbalanced(file, no, f"closes on line {first_line + j}, but {why}")
     return rec, j, None
+
+
+def _unbalanced(file: str, no: int, what: str) -> dict:
+    return unparsed_row(
+        file,
+        no,
+        "unbalanced_quote",
+        f'a quote (") opened on line {no} {what}; this line is set aside and the lines '
+        "after it are read on their own",
+    )
 
 
 def long_cells(frame: pd.DataFrame) -> np.ndarray:

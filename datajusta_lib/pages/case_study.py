@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..analysis import charts
 from ..analysis import counts as an
 from ..core.canon import case_study_label, regions
-from ..core.i18n import check_lang, institution_name, text, unit_label
+from ..core.i18n import check_lang, has_text, institution_name, text, unit_label
 from ..gate import disclosure
 from ..gate.publish import GatedCounts, PublishedTable, gate_counts, publish_table
 
-CHANGE_LEY_GABRIELA = pd.Timestamp("2020-03-04")  # Ley 21.212 in force (Diario Oficial)
 STATE_AGENTS = ("carabineros", "pdi", "armed_forces", "gendarmeria", "other_state_agent")
 
 
@@ -579,16 +580,16 @@ class CasePage:
 
     # ------------------------------------------------------------------ findings
     def finding(self) -> str:
-        """The page's lead: one sentence from the gated data, specific to the case study
-        (the units sentence when the specific one cannot be told from what is visible)."""
+        """The page's lead: one sentence from the gated data, as ``data/analysis/
+        case_findings.yaml`` declares it for the case study (the units sentence when that one
+        cannot be told from what is visible)."""
         if self.sel.records.empty:
             return self._t("no_data")
-        specific = {
-            "trafficking": self._finding_trafficking,
-            "attempted_femicide": self._finding_attempted_femicide,
-            "protest_violence": self._finding_protest_violence,
-        }[self.case_study]()
-        return specific or self._units_clause()
+        spec = finding_spec(self.case_study)
+        view = getattr(self, spec["view"])(**spec.get("view_args", {}))
+        if view.data is None or view.data.empty:
+            return self._units_clause()
+        return _FINDINGS[spec["kind"]](self, view.data, spec) or self._units_clause()
 
     def _units_clause(self) -> str:
         units = list(dict.fromkeys(self.info[i].unit for i in self.institutions))
@@ -624,80 +625,81 @@ class CasePage:
         rec = [i for i in self.institutions if self.info[i].records(field_name)]
         return sorted(rec, key=lambda i: -int(sizes.get(i, 0)))
 
-    def _finding_trafficking(self) -> str:
-        data = self.classification_view().data
-        if data is None:
-            return ""
+    def _share_spread(self, data: pd.DataFrame, spec: dict) -> str:
         shares = {}
-        for inst in self._largest("classification"):
-            v = self._share(data[data["institution"] == inst], ["smuggling_411_bis"], [])
+        for inst in self._largest(spec["field"]):
+            d = data[data["institution"] == inst]
+            v = self._share(d, spec["values"], spec.get("exclude", []))
             if np.isfinite(v):
                 shares[inst] = v
-        mig = [self._name(i) for i in self.institutions if self.info[i].records("migrant_status")]
-        migrant = self._t(
-            "cs_find_traf_migrant",
-            k=len(mig),
-            n=len(self.institutions),
-            who=", ".join(mig) or self._t("cs_none"),
-        )
         if len(shares) < 2:
             return ""
         lo, hi = min(shares, key=shares.get), max(shares, key=shares.get)
         return self._t(
-            "cs_find_traf_bis",
+            spec["text"],
             lo=self._name(lo),
             lo_pct=charts.pct(shares[lo], self.lang),
             hi=self._name(hi),
             hi_pct=charts.pct(shares[hi], self.lang),
-            migrant=migrant,
+            clause=self._records_clause(spec),
         )
 
-    def _finding_attempted_femicide(self) -> str:
-        """Share of tentado among frustrado + tentado in the full years before the Ley
-        Gabriela and in the full years after it (2020 straddles the change: left out)."""
-        classes = ("femicidio_frustrado", "femicidio_tentado")
-        data = self.classification_over_time_view(classes).data
-        if data.empty:
-            return ""
-        starts = pd.to_datetime(data["period_start"])
-        year = starts.dt.year
-        before = (year < CHANGE_LEY_GABRIELA.year) & ~data["partial"]
-        after = (year > CHANGE_LEY_GABRIELA.year) & ~data["partial"]
-        for inst in self._largest("classification"):
+    def _first_share(self, data: pd.DataFrame, spec: dict) -> str:
+        for inst in self._largest(spec["field"]):
+            d = data[data["institution"] == inst]
+            v = self._share(d, spec["values"], spec.get("exclude", []))
+            if np.isfinite(v):
+                return self._t(
+                    spec["text"],
+                    who=self._name(inst),
+                    pct=charts.pct(v, self.lang),
+                    clause=self._records_clause(spec),
+                )
+        return ""
+
+    def _share_around_change(self, data: pd.DataFrame, spec: dict) -> str:
+        """The share of ``part`` in the full years before the change and in those after it
+        (a year that straddles the change belongs to neither)."""
+        change_year = pd.Timestamp(spec["change"]).year
+        year = pd.to_datetime(data["period_start"]).dt.year
+        full = ~data["partial"].astype(bool)
+        periods = {"before": (year < change_year) & full, "after": (year > change_year) & full}
+        for inst in self._largest(spec["field"]):
             d = data["institution"] == inst
             parts = {}
-            for name, when in (("before", before), ("after", after)):
+            for name, when in periods.items():
                 rows = data[d & when]
                 n = rows["n"].to_numpy(dtype=float)
                 if rows.empty or not np.isfinite(n).all() or n.sum() == 0:
                     break
-                tentado = rows.loc[rows["classification"] == classes[1], "n"].sum()
+                part = rows.loc[rows[spec["field"]] == spec["part"], "n"].sum()
                 years = sorted(set(year[d & when]))
                 span = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
-                parts[name] = (tentado / n.sum() * 100, span)
+                parts[name] = (part / n.sum() * 100, span)
             if len(parts) == 2:
                 return self._t(
-                    "cs_find_af_tentado",
+                    spec["text"],
                     who=self._name(inst),
                     after=charts.pct(parts["after"][0], self.lang),
                     after_years=parts["after"][1],
                     before=charts.pct(parts["before"][0], self.lang),
                     before_years=parts["before"][1],
+                    clause=self._records_clause(spec),
                 )
         return ""
 
-    def _finding_protest_violence(self) -> str:
-        data = self.perpetrator_view().data
-        if data is None:
+    def _records_clause(self, spec: dict) -> str:
+        """Which institutions record a field, when the finding asks for it ('' otherwise)."""
+        clause = spec.get("records_clause")
+        if not clause:
             return ""
-        for inst in self._largest("perpetrator_type"):
-            d = data[data["institution"] == inst]
-            v = self._share(d, ["carabineros"], ["unknown_agent"])
-            if np.isfinite(v):
-                return self._t(
-                    "cs_find_pv_carabineros", who=self._name(inst), pct=charts.pct(v, self.lang)
-                )
-        return ""
+        who = [self._name(i) for i in self.institutions if self.info[i].records(clause["field"])]
+        return self._t(
+            clause["text"],
+            k=len(who),
+            n=len(self.institutions),
+            who=", ".join(who) or self._t("cs_none"),
+        )
 
     # ------------------------------------------------------------------ display
     def show(self, view: View | None) -> None:
@@ -749,3 +751,45 @@ class CasePage:
             name=t.name,
             lang=self.lang,
         )
+
+
+# ---------------------------------------------------------------------- declared findings
+_FINDINGS = {
+    "share_spread": CasePage._share_spread,
+    "first_share": CasePage._first_share,
+    "share_around_change": CasePage._share_around_change,
+}
+_REQUIRED = {
+    "share_spread": ("view", "field", "values", "text"),
+    "first_share": ("view", "field", "values", "text"),
+    "share_around_change": ("view", "field", "part", "change", "text"),
+}
+
+
+@cache
+def _findings_file() -> dict:
+    from ..core.paths import data_dir
+
+    with open(data_dir() / "analysis" / "case_findings.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def finding_spec(case_study: str) -> dict:
+    """The declared lead finding of a case study, checked (``data/analysis/case_findings.yaml``)."""
+    where = f"data/analysis/case_findings.yaml: {case_study}"
+    spec = _findings_file().get(case_study)
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: no finding declared for this case study")
+    kind = spec.get("kind")
+    if kind not in _FINDINGS:
+        raise ValueError(f"{where}: kind {kind!r} is not one of {sorted(_FINDINGS)}")
+    missing = [k for k in _REQUIRED[kind] if k not in spec]
+    if missing:
+        raise ValueError(f"{where}: a {kind} finding needs {missing}")
+    if not callable(getattr(CasePage, spec["view"], None)) or spec["view"].startswith("_"):
+        raise ValueError(f"{where}: view {spec['view']!r} is not a view of the case-study page")
+    texts = [spec["text"], *([spec["records_clause"]["text"]] if "records_clause" in spec else [])]
+    unknown = [t for t in texts if not has_text(t)]
+    if unknown:
+        raise ValueError(f"{where}: no text {unknown} in data/i18n/")
+    return spec

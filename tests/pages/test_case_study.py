@@ -9,6 +9,8 @@ in 2020, half 411 bis.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -203,3 +205,54 @@ def test_protest_violence_finding_leaves_unidentified_agents_and_blanks_out():
         "Where INDH identifies the agent's institution, 86% of its records point to Carabineros."
     )
     assert p.perpetrator_view() is p.perpetrator_view()  # the lead reads the page's own table
+
+
+def _protest_page():
+    values = ["carabineros"] * 30 + ["pdi"] * 5 + ["unknown_agent"] * 5 + [pd.NA] * 10
+    rows = [
+        {"institution": "INDH", "event_date": "2019-10-20", "perpetrator_type": v} for v in values
+    ]
+    return CasePage("protest_violence", canonical(rows, "protest_violence"), lang="en", k=5)
+
+
+def test_findings_are_declared_as_data_for_every_case_study():
+    from datajusta_lib.core.canon import case_studies
+    from datajusta_lib.pages import case_study as cs
+
+    for name in case_studies():
+        spec = cs.finding_spec(name)  # checked: kind, view, required keys, texts
+        assert spec["kind"] in cs._FINDINGS
+
+
+def test_a_declared_finding_changes_the_lead_without_code(monkeypatch):
+    from datajusta_lib.pages import case_study as cs
+
+    spec = dict(cs.finding_spec("protest_violence"), values=["pdi"])
+    monkeypatch.setattr(cs, "finding_spec", lambda name: spec)
+    # INDH: pdi 5 of the 35 with an identified agent -> 14 %
+    assert _protest_page().finding() == (
+        "Where INDH identifies the agent's institution, 14% of its records point to Carabineros."
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"kind": "median"}, "kind 'median' is not one of"),
+        ({"view": "_category_view"}, "is not a view of the case-study page"),
+        ({"view": "nothing_view"}, "is not a view of the case-study page"),
+        ({"text": "no_such_text"}, "no text ['no_such_text']"),
+        ({"field": None}, None),
+    ],
+)
+def test_a_wrong_finding_declaration_is_named(monkeypatch, change, message):
+    from datajusta_lib.pages import case_study as cs
+
+    spec = dict(cs._findings_file()["protest_violence"], **change)
+    if change == {"field": None}:
+        del spec["field"]
+        message = "a first_share finding needs ['field']"
+    monkeypatch.setattr(cs, "_findings_file", lambda: {"protest_violence": spec})
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        cs.finding_spec("protest_violence")
+    assert "data/analysis/case_findings.yaml: protest_violence" in str(err.value)

@@ -354,3 +354,19 @@ def simulate(
     np.add.at(counts, _mask_to_cell(t)[masks], 1)
     names = tuple(lists) if lists is not None else tuple(_default_names(t))
     return CaptureHistories(names, counts)
+
+
+def summary_row(res, model: str) -> dict:
+    """One row of a results table for an estimate of either method (``as_row``)."""
+    lo, hi = res.interval if res.interval else (np.nan, np.nan)
+    return {
+        "lists": len(res.lists),
+        "observed": res.n_observed,
+        "dark": res.dark if res.ok else np.nan,
+        "total": res.total if res.ok else np.nan,
+        "lower": lo,
+        "upper": hi,
+        "model": model,
+        "ok": res.ok,
+        "problem": res.problem["code"] if res.problem else None,
+    }

@@ -34,6 +34,7 @@ from .data import (
     MSEInputError,
     capture_histories,
     capture_histories_from_records,
+    summary_row,
 )
 from .models import Cells, Design, Existence, ExistenceCache, Fit, build_design, check_existence
 from .select import DEFAULT_PTHRESH, METHODS, Selection, Spec, select
@@ -89,18 +90,7 @@ class MSEResult:
     histories: CaptureHistories | None = field(default=None, repr=False)
 
     def as_row(self) -> dict:
-        lo, hi = self.interval if self.interval else (np.nan, np.nan)
-        return {
-            "lists": len(self.lists),
-            "observed": self.n_observed,
-            "dark": self.dark if self.ok else np.nan,
-            "total": self.total if self.ok else np.nan,
-            "lower": lo,
-            "upper": hi,
-            "model": " + ".join(self.model_terms) or "main effects",
-            "ok": self.ok,
-            "problem": self.problem["code"] if self.problem else None,
-        }
+        return summary_row(self, " + ".join(self.model_terms) or "main effects")
 
 
 def _as_histories(data, lists, count, list_col, key_col) -> CaptureHistories:

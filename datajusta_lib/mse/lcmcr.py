@@ -36,7 +36,7 @@ from scipy import stats
 
 from ..core.i18n import check_lang, text
 from ..core.style import thousands
-from .data import CaptureHistories, MSEInputError
+from .data import CaptureHistories, MSEInputError, summary_row
 
 __all__ = [
     "DEFAULTS",
@@ -500,20 +500,8 @@ class LCMCRResult:
         )
 
     def as_row(self) -> dict:
-        lo, hi = self.interval if self.interval else (np.nan, np.nan)
-        return {
-            "lists": len(self.lists),
-            "observed": self.n_observed,
-            "dark": self.dark if self.ok else np.nan,
-            "total": self.total if self.ok else np.nan,
-            "lower": lo,
-            "upper": hi,
-            "model": f"latent classes (K = {self.settings['K']})",
-            "ok": self.ok,
-            "problem": self.problem["code"] if self.problem else None,
-            "rhat": self.rhat,
-            "ess_bulk": self.ess_bulk,
-        }
+        row = summary_row(self, f"latent classes (K = {self.settings['K']})")
+        return {**row, "rhat": self.rhat, "ess_bulk": self.ess_bulk}
 
 
 def estimate_lcmcr(

@@ -10,26 +10,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _records_fixture import canonical_records
 
 from datajusta_lib.analysis import counts as an
 from datajusta_lib.analysis.counts import MISSING, NOT_RECORDED, OTHER, InstitutionInfo
-from datajusta_lib.core.contracts import RECORD_COLUMNS
 
 CS = "trafficking"
 
 
 def records(rows: list[dict], case_study: str = CS) -> pd.DataFrame:
-    """A canonical frame: every RecordModel column, NA where a row does not say."""
-    out = []
-    for i, r in enumerate(rows):
-        base = {c: pd.NA for c in RECORD_COLUMNS}
-        base.update(case_study=case_study, record_id=f"r{i}", source_file="f.csv", source_row=i + 2)
-        base.update(r)
-        out.append(base)
-    df = pd.DataFrame(out, columns=RECORD_COLUMNS)
-    for col in ("event_date", "report_date"):
-        df[col] = pd.to_datetime(df[col])
-    return df
+    return canonical_records(rows, case_study)
 
 
 # A: records event dates, region, sex, age, nationality, procedural stage (unit: offences)

@@ -14,25 +14,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from _records_fixture import canonical_records
 
-from datajusta_lib.core.contracts import RECORD_COLUMNS
 from datajusta_lib.gate.publish import gate_counts, gated_sources
 from datajusta_lib.pages.case_study import CasePage, gated_frame
 
 STAGES_OF_FISCALIA = ["investigation"] * 10 + ["judicial_exit"] * 5 + ["conviction"] * 5
-
-
-def canonical(rows: list[dict], case_study: str) -> pd.DataFrame:
-    out = []
-    for i, r in enumerate(rows):
-        base = {c: pd.NA for c in RECORD_COLUMNS}
-        base.update(case_study=case_study, record_id=f"r{i}", source_file="f.csv", source_row=i + 2)
-        base.update(r)
-        out.append(base)
-    df = pd.DataFrame(out, columns=RECORD_COLUMNS)
-    for c in ("event_date", "report_date"):
-        df[c] = pd.to_datetime(df[c])
-    return df
 
 
 def frame() -> pd.DataFrame:
@@ -60,7 +47,7 @@ def frame() -> pd.DataFrame:
                 "region_code": "01",
             }
         )
-    return canonical(rows, "trafficking")
+    return canonical_records(rows, "trafficking")
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +169,7 @@ def test_attempted_femicide_finding_compares_full_years_around_the_ley_gabriela(
     ]
     p = CasePage(
         "attempted_femicide",
-        canonical(rows, "attempted_femicide"),
+        canonical_records(rows, "attempted_femicide"),
         lang="es",
         k=5,
         period_end="2022-12-31",
@@ -200,7 +187,7 @@ def test_protest_violence_finding_leaves_unidentified_agents_and_blanks_out():
     rows = [
         {"institution": "INDH", "event_date": "2019-10-20", "perpetrator_type": v} for v in values
     ]
-    p = CasePage("protest_violence", canonical(rows, "protest_violence"), lang="en", k=5)
+    p = CasePage("protest_violence", canonical_records(rows, "protest_violence"), lang="en", k=5)
     assert p.finding() == (
         "Where INDH identifies the agent's institution, 86% of its records point to Carabineros."
     )
@@ -212,7 +199,7 @@ def _protest_page():
     rows = [
         {"institution": "INDH", "event_date": "2019-10-20", "perpetrator_type": v} for v in values
     ]
-    return CasePage("protest_violence", canonical(rows, "protest_violence"), lang="en", k=5)
+    return CasePage("protest_violence", canonical_records(rows, "protest_violence"), lang="en", k=5)
 
 
 def test_findings_are_declared_as_data_for_every_case_study():
